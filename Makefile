@@ -1,0 +1,72 @@
+# The two commands of the README: `make demo` and `make test`. Each installs what it needs.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+PYTEST_VERSION := 9.2.0
+# Random-weight checkpoints of the real architectures, in the real cache layouts (tests only).
+TEST_MODEL_CACHE ?= $(CURDIR)/.cache/test-models
+export TEST_MODEL_CACHE
+
+RUNTIME_PACKAGES := ffmpeg codec2
+DEMO_PACKAGES := espeak-ng
+TEST_PACKAGES := bats bats-assert bats-support bats-file shellcheck
+SHELL_SOURCES := compress_audio.sh decompress_audio.sh $(wildcard tests/test_helper/*.bash)
+
+# apt_install PACKAGES: install the Debian packages that are missing (root or sudo), or say which.
+define apt_install
+missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || echo "$$p"; done); \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; \
+  else echo "make: please install these Debian packages: $$missing" >&2; exit 3; fi; \
+  echo "make: installing $$missing"; \
+  $$sudo apt-get update -qq; \
+  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+fi
+endef
+
+.PHONY: help setup system-deps test-deps demo test lint bats pytest test-models clean
+
+help:
+	@echo "make demo    set up, then compress and restore a speech clip with every codec"
+	@echo "make test    set up, then run shellcheck, the bats suites and pytest"
+	@echo "make setup   install FFmpeg/Codec2 (apt) and the Python packages (.venv)"
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@$(call apt_install,$(RUNTIME_PACKAGES))
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+test-deps: setup
+	@$(call apt_install,$(TEST_PACKAGES))
+	@$(VPY) -m pip show -q pytest 2>/dev/null || \
+	  $(VPY) -m pip install -q --disable-pip-version-check pytest==$(PYTEST_VERSION)
+
+demo: setup
+	@$(call apt_install,$(DEMO_PACKAGES))
+	@tests/demo.sh demo-output
+
+test-models: setup
+	$(VPY) tests/fixtures/make_model_cache.py $(TEST_MODEL_CACHE)
+
+lint: test-deps
+	shellcheck -x $(SHELL_SOURCES)
+
+bats: test-deps test-models
+	bats --print-output-on-failure tests/
+
+pytest: test-deps test-models
+	$(VPY) -m pytest -q tests/
+
+test: lint bats pytest
+
+clean:
+	rm -rf .cache demo-output .pytest_cache

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# Usage: compress_audio.sh [-f] [--] INPUT OUTPUT
+#
+# Compress any audio FFmpeg can read into a low-bitrate codec chosen by OUTPUT's extension:
+#   .ecdc    EnCodec 24 kHz, 1.5-24 kbps         .snac    SNAC 24/32/44 kHz, 0.98-2.6 kbps
+#   .c2      Codec2 8 kHz, 0.7-3.2 kbps          .opus    Opus in Ogg, 6 kbps by default
+#   .lpcnet  LPCNet 1.6 kbps (external binary)   .nesc    NESC (external binaries)
+# INPUT is downmixed to mono and resampled to the codec's rate; its sample rate is recorded
+# (.ecdc, .snac, .opus) so decompress_audio.sh can restore it.
+#
+# Options:
+#   -f, --force   replace OUTPUT if it already exists
+#   -h, --help    show this help and exit
+#
+# Environment:
+#   PYTHON_BIN        Python with the toolkit's packages (default: .venv/bin/python beside
+#                     this script if present, else python3)
+#   TORCH_THREADS     CPU threads for the neural codecs (default: 1)
+#   ENCODEC_ENC       encoder helper (default: encode_ecdc.py beside this script)
+#   ENCODEC_BITRATE   EnCodec kbps: 1.5, 3, 6, 12 or 24 (default: 1.5)
+#   ENCODEC_LM        1: entropy-code EnCodec with its language model; 0: plain (default: 0)
+#   SNAC_VARIANT      24khz, 32khz or 44khz; sets SNAC_MODEL and SNAC_SAMPLE_RATE (default: 24khz)
+#   SNAC_MODEL        SNAC hub id or local directory (default: hubertsiuzdak/snac_24khz)
+#   SNAC_SAMPLE_RATE  rate INPUT is resampled to for SNAC (default: 24000)
+#   CODEC2_MODE       3200, 2400, 1600, 1400, 1300, 1200 or 700C (default: 1200)
+#   OPUS_BITRATE      Opus kbps, 1 to 512 (default: 6)
+#   LPCNET_BIN        LPCNet's lpcnet_demo (default: /opt/lpcnet/lpcnet_demo)
+#   NESC_ENC          NESC encoder (default: /opt/nesc/nesc_enc)
+#   NESC_ENC_ARGS     its arguments; %i is the 16 kHz PCM input, %o the output (default: "%i %o")
+#   FFMPEG, FFPROBE, C2ENC   programs to run (default: ffmpeg, ffprobe, c2enc)
+#
+# Exit codes: 0 ok, 1 internal error, 2 usage, 3 missing dependency, 4 bad or corrupt input,
+#   5 bad environment value, 6 codec failure, 7 output refused or not writable, 130 interrupted.
+set -euo pipefail
+
+PROG=${0##*/}
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+
+# Knobs shared with decompress_audio.sh, which sources this file for them and the helpers below.
+# SNAC_MODEL_SET remembers whether the user named a model: only then may a decoder load a model
+# that a file names but that is outside the known set.
+# shellcheck disable=SC2034 # read by decompress_audio.sh
+SNAC_MODEL_SET=${SNAC_MODEL:+1}
+if [[ -x $SCRIPT_DIR/.venv/bin/python ]]; then
+  : "${PYTHON_BIN:=$SCRIPT_DIR/.venv/bin/python}"
+fi
+: "${PYTHON_BIN:=python3}" "${TORCH_THREADS:=1}"
+: "${ENCODEC_ENC:=$SCRIPT_DIR/encode_ecdc.py}" "${ENCODEC_DEC:=$SCRIPT_DIR/decode_ecdc.py}"
+: "${ENCODEC_BITRATE:=1.5}" "${ENCODEC_LM:=0}" "${SNAC_VARIANT:=24khz}"
+: "${CODEC2_MODE:=1200}" "${OPUS_BITRATE:=6}"
+: "${LPCNET_BIN:=/opt/lpcnet/lpcnet_demo}" "${NESC_ENC:=/opt/nesc/nesc_enc}"
+: "${NESC_DEC:=/opt/nesc/nesc_dec}" "${NESC_ENC_ARGS:=%i %o}" "${NESC_DEC_ARGS:=%i %o}"
+: "${FFMPEG:=ffmpeg}" "${FFPROBE:=ffprobe}" "${C2ENC:=c2enc}" "${C2DEC:=c2dec}"
+CODEC_EXTENSIONS=(.ecdc .snac .c2 .opus .lpcnet .nesc)
+
+die() {
+  local code=$1
+  shift
+  printf '%s: %s\n' "$PROG" "$*" >&2
+  exit "$code"
+}
+
+# The header comment of the running script is its help text.
+usage() {
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
+  exit 0
+}
+
+is_uint() { [[ $1 =~ ^[0-9]{1,9}$ ]]; }
+
+# in_range VALUE MIN MAX: VALUE is a whole number from MIN to MAX.
+in_range() { is_uint "$1" && ((10#$1 >= $2 && 10#$1 <= $3)); }
+
+snac_variant_rate() {
+  case $1 in
+    24khz) echo 24000 ;;
+    32khz) echo 32000 ;;
+    44khz) echo 44100 ;;
+    *) return 1 ;;
+  esac
+}
+
+validate_env() {
+  local rate
+  in_range "$TORCH_THREADS" 1 1024 ||
+    die 5 "TORCH_THREADS=$TORCH_THREADS: expected a whole number from 1 to 1024"
+  case $ENCODEC_BITRATE in 1.5 | 3 | 6 | 12 | 24) ;; *)
+    die 5 "ENCODEC_BITRATE=$ENCODEC_BITRATE: expected 1.5, 3, 6, 12 or 24" ;;
+  esac
+  [[ $ENCODEC_LM == [01] ]] || die 5 "ENCODEC_LM=$ENCODEC_LM: expected 0 or 1"
+  rate=$(snac_variant_rate "$SNAC_VARIANT") ||
+    die 5 "SNAC_VARIANT=$SNAC_VARIANT: expected 24khz, 32khz or 44khz"
+  : "${SNAC_MODEL:=hubertsiuzdak/snac_$SNAC_VARIANT}" "${SNAC_SAMPLE_RATE:=$rate}"
+  [[ -n $SNAC_MODEL ]] || die 5 "SNAC_MODEL is empty: expected a hub id or a local directory"
+  in_range "$SNAC_SAMPLE_RATE" 1000 384000 ||
+    die 5 "SNAC_SAMPLE_RATE=$SNAC_SAMPLE_RATE: expected a rate in Hz from 1000 to 384000"
+  case $CODEC2_MODE in 3200 | 2400 | 1600 | 1400 | 1300 | 1200 | 700C) ;; *)
+    die 5 "CODEC2_MODE=$CODEC2_MODE: expected 3200, 2400, 1600, 1400, 1300, 1200 or 700C" ;;
+  esac
+  in_range "$OPUS_BITRATE" 1 512 ||
+    die 5 "OPUS_BITRATE=$OPUS_BITRATE: expected whole kbps from 1 to 512"
+  local var
+  for var in NESC_ENC_ARGS NESC_DEC_ARGS; do
+    [[ ${!var} == *%i* && ${!var} == *%o* ]] ||
+      die 5 "$var=${!var}: must contain %i (input) and %o (output)"
+  done
+}
+
+# require_tool VAR PROGRAM: PROGRAM (named by variable VAR) must be runnable.
+require_tool() {
+  if [[ $2 == */* ]]; then
+    [[ -e $2 ]] || die 3 "$2 not found (set by $1); install it or point $1 at it"
+    [[ -f $2 && -x $2 ]] || die 3 "$2 is not executable (set by $1)"
+  else
+    command -v -- "$2" >/dev/null || die 3 "$2 not found; install it or point $1 at it"
+  fi
+}
+
+check_input() {
+  [[ -e $1 ]] || die 4 "$1: no such file"
+  [[ ! -d $1 ]] || die 4 "$1: is a directory"
+  [[ -r $1 ]] || die 4 "$1: permission denied"
+  [[ -s $1 ]] || die 4 "$1: file is empty"
+}
+
+# check_output INPUT OUTPUT FORCE
+check_output() {
+  local dir
+  dir=$(dirname -- "$2")
+  [[ -d $dir ]] || die 7 "$2: directory $dir does not exist"
+  [[ ! -d $2 ]] || die 7 "$2: is a directory"
+  [[ ! $1 -ef $2 ]] || die 7 "$2: OUTPUT is the same file as INPUT"
+  [[ ! -e $2 || $3 == 1 ]] || die 7 "$2: already exists (use -f to replace it)"
+  [[ -w $dir ]] || die 7 "$2: directory $dir is not writable"
+}
+
+make_workdir() {
+  workdir=$(mktemp -d "${TMPDIR:-/tmp}/${PROG%.sh}.XXXXXX") ||
+    die 7 "cannot create a temporary directory in ${TMPDIR:-/tmp}"
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+cleanup() {
+  rm -rf -- "$workdir"
+  [[ -z ${staged:-} ]] || rm -f -- "$staged"
+}
+
+# The result is written to a hidden name beside OUTPUT (same extension, so tools that pick their
+# format from the name see the right one) and renamed into place only on success.
+stage_output() {
+  local name=${1##*/}
+  staged=$(mktemp --suffix=".${name##*.}" "$(dirname -- "$1")/.${name:0:100}.XXXXXX") ||
+    die 7 "$1: cannot create a file in $(dirname -- "$1")"
+  chmod "$(printf '%o' $((0666 & ~0$(umask))))" "$staged"
+}
+
+commit_output() {
+  mv -f -- "$staged" "$1" || die 7 "$1: cannot write"
+  staged=
+}
+
+# run_ffmpeg EXIT_CODE WHAT FFMPEG_ARGS...: on failure, die naming WHAT with FFmpeg's last word.
+run_ffmpeg() {
+  local code=$1 what=$2
+  shift 2
+  "$FFMPEG" -nostdin -hide_banner -loglevel error -y "$@" 2>"$workdir/ffmpeg.log" ||
+    die "$code" "$what: FFmpeg failed: $(tail -n 1 "$workdir/ffmpeg.log")"
+}
+
+# probe_rate FILE: sample rate of FILE's first audio stream.
+probe_rate() {
+  local rate
+  rate=$("$FFPROBE" -v error -select_streams a:0 -show_entries stream=sample_rate \
+    -of csv=p=0 "file:$1" 2>/dev/null) || die 4 "$1: not a media file FFmpeg can read"
+  rate=${rate%%[!0-9]*}
+  [[ -n $rate ]] || die 4 "$1: has no audio stream"
+  echo "$rate"
+}
+
+# to_pcm INPUT RATE FORMAT OUT: headerless mono PCM (s16le or f32le) at RATE.
+to_pcm() {
+  run_ffmpeg 4 "$1" -i "file:$1" -map 0:a:0 -vn -ac 1 -ar "$2" -f "$3" "file:$4"
+  [[ -s $4 ]] || die 4 "$1: contains no audio samples"
+}
+
+# run_helper SCRIPT ARGS...: a Python helper; it reports its own errors in our voice.
+run_helper() {
+  local script=$1
+  shift
+  if [[ $PYTHON_BIN == */* ]]; then
+    [[ -x $PYTHON_BIN && ! -d $PYTHON_BIN ]] || die 5 "PYTHON_BIN=$PYTHON_BIN: not an executable"
+  else
+    command -v -- "$PYTHON_BIN" >/dev/null ||
+      die 3 "$PYTHON_BIN not found; run 'make setup' or set PYTHON_BIN"
+  fi
+  [[ -f $script ]] || die 5 "helper $script not found (check ENCODEC_ENC / ENCODEC_DEC)"
+  NEURAL_CODEC_PROG=$PROG "$PYTHON_BIN" "$script" --threads "$TORCH_THREADS" "$@" || exit
+}
+
+# run_binary VAR PROGRAM PRODUCT ARGS...: an external codec that must write PRODUCT.
+run_binary() {
+  local var=$1 program=$2 product=$3 status=0
+  shift 3
+  require_tool "$var" "$program"
+  "$program" "$@" >"$workdir/${var}.log" 2>&1 || status=$?
+  ((status == 0)) || die 6 "$program (set by $var) failed with exit status $status"
+  [[ -s $product ]] || die 6 "$program (set by $var) wrote no output"
+}
+
+# expand_args TEMPLATE IN OUT: TEMPLATE's words with %i and %o replaced, in array $expanded.
+expand_args() {
+  local word
+  expanded=()
+  read -r -a words <<<"$1"
+  for word in "${words[@]}"; do
+    word=${word//"%i"/$2}
+    expanded+=("${word//"%o"/$3}")
+  done
+}
+
+# codec_of FILE: the codec its extension names, if any.
+codec_of() {
+  local ext=${1##*.}
+  ext=${ext,,}
+  [[ $1 == *.* && " ${CODEC_EXTENSIONS[*]} " == *" .$ext "* ]] || return 1
+  echo "$ext"
+}
+
+# Codecs: encode_EXT SOURCE_RATE STAGED writes STAGED from $input, working in $workdir.
+
+encode_ecdc() {
+  local args=(--codec ecdc --bitrate "$ENCODEC_BITRATE" --source-rate "$1")
+  [[ $ENCODEC_LM == 0 ]] || args+=(--lm)
+  to_pcm "$input" 24000 f32le "$workdir/in.f32"
+  run_helper "$ENCODEC_ENC" "${args[@]}" --raw --sample-rate 24000 "$workdir/in.f32" "$2"
+}
+
+encode_snac() {
+  to_pcm "$input" "$SNAC_SAMPLE_RATE" f32le "$workdir/in.f32"
+  run_helper "$ENCODEC_ENC" --codec snac --model "$SNAC_MODEL" --source-rate "$1" \
+    --raw --sample-rate "$SNAC_SAMPLE_RATE" "$workdir/in.f32" "$2"
+}
+
+encode_c2() {
+  to_pcm "$input" 8000 s16le "$workdir/in.raw"
+  # c2enc writes Codec2's header (magic, mode) only when the output name ends in .c2.
+  run_binary C2ENC "$C2ENC" "$2" "$CODEC2_MODE" "$workdir/in.raw" "$2"
+}
+
+encode_opus() {
+  # SOURCE_RATE is a Vorbis comment, so decoding can restore the original rate.
+  run_ffmpeg 4 "$input" -i "file:$input" -map 0:a:0 -vn -ac 1 -ar 16000 -c:a libopus \
+    -b:a "${OPUS_BITRATE}k" -application voip -map_metadata -1 \
+    -metadata "SOURCE_RATE=$1" -f ogg "file:$2"
+}
+
+encode_lpcnet() {
+  to_pcm "$input" 16000 s16le "$workdir/in.pcm"
+  run_binary LPCNET_BIN "$LPCNET_BIN" "$2" -encode "$workdir/in.pcm" "$2"
+}
+
+encode_nesc() {
+  to_pcm "$input" 16000 s16le "$workdir/in.pcm"
+  expand_args "$NESC_ENC_ARGS" "$workdir/in.pcm" "$2"
+  run_binary NESC_ENC "$NESC_ENC" "$2" "${expanded[@]}"
+}
+
+main() {
+  local force=0 positional=() output codec source_rate
+  while (($#)); do
+    case $1 in
+      -h | --help) usage ;;
+      -f | --force) force=1 ;;
+      --) shift; positional+=("$@"); break ;;
+      -?*) die 2 "unknown option: $1 (see --help)" ;;
+      *) positional+=("$1") ;;
+    esac
+    shift
+  done
+  ((${#positional[@]} == 2)) || die 2 "expected INPUT and OUTPUT (see --help)"
+  input=${positional[0]} output=${positional[1]}
+  codec=$(codec_of "$output") ||
+    die 2 "$output: unknown extension; supported: ${CODEC_EXTENSIONS[*]}"
+  validate_env
+  check_input "$input"
+  check_output "$input" "$output" "$force"
+  require_tool FFMPEG "$FFMPEG"
+  require_tool FFPROBE "$FFPROBE"
+  make_workdir
+  source_rate=$(probe_rate "$input")
+  stage_output "$output"
+  "encode_$codec" "$source_rate" "$staged"
+  [[ -s $staged ]] || die 6 "the $codec encoder wrote nothing"
+  commit_output "$output"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi

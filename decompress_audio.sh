@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Usage: decompress_audio.sh [-f] [-r HZ] [--] INPUT OUTPUT
+#
+# Restore audio compressed by compress_audio.sh. INPUT is recognised by its first bytes:
+# .ecdc (EnCodec, also files of the encodec package), .snac (ours, or a legacy torch.save file),
+# .c2 (Codec2 header), .opus (Ogg); headerless .lpcnet and .nesc streams by their extension.
+# OUTPUT's extension picks the audio format: .wav .flac .mp3 .ogg .opus .m4a .aac .aiff.
+# The audio has its original duration and, where the file records it (.ecdc, .snac, .opus),
+# its original sample rate; otherwise the codec's own rate (8000 for .c2, 16000 for .lpcnet/.nesc).
+#
+# Options:
+#   -r, --rate HZ  sample rate of OUTPUT (default: as above)
+#   -f, --force    replace OUTPUT if it already exists
+#   -h, --help     show this help and exit
+#
+# Environment:
+#   PYTHON_BIN        Python with the toolkit's packages (default: .venv/bin/python beside
+#                     this script if present, else python3)
+#   TORCH_THREADS     CPU threads for the neural codecs (default: 1)
+#   ENCODEC_DEC       decoder helper (default: decode_ecdc.py beside this script)
+#   SNAC_MODEL        decode .snac with this model (hub id or local directory) instead of the
+#                     one the file records; needed for files that name a model outside the
+#                     known snac_24khz/32khz/44khz set, and for legacy files that name none
+#   SNAC_VARIANT      24khz, 32khz or 44khz: the model for legacy files that name none (default: 24khz)
+#   SNAC_SAMPLE_RATE  sample rate of such legacy files (default: the variant's)
+#   LPCNET_BIN        LPCNet's lpcnet_demo (default: /opt/lpcnet/lpcnet_demo)
+#   NESC_DEC          NESC decoder (default: /opt/nesc/nesc_dec)
+#   NESC_DEC_ARGS     its arguments; %i is the .nesc input, %o the 16 kHz PCM output (default: "%i %o")
+#   FFMPEG, FFPROBE, C2DEC   programs to run (default: ffmpeg, ffprobe, c2dec)
+#   The other knobs of compress_audio.sh are validated too, so a typo never passes silently.
+#
+# Exit codes: 0 ok, 1 internal error, 2 usage, 3 missing dependency, 4 bad or corrupt input,
+#   5 bad environment value, 6 codec failure, 7 output refused or not writable, 130 interrupted.
+set -euo pipefail
+
+# Knob defaults, validation and the shared helpers (die, staging, FFmpeg, ...) live in
+# compress_audio.sh, whose source guard keeps its main from running here.
+# shellcheck source=compress_audio.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/compress_audio.sh"
+OUTPUT_EXTENSIONS=(.wav .flac .mp3 .ogg .opus .m4a .aac .aiff)
+
+# container_of FILE: the codec FILE holds, from its first bytes, or else its extension for the
+# headerless streams. Dies when the two disagree.
+container_of() {
+  local magic named content=
+  magic=$(od -An -tx1 -N4 -- "$1" | tr -d ' \n')
+  named=$(codec_of "$1") || named=
+  case $magic in
+    45434443) content=ecdc ;;    # "ECDC"
+    4e434443) content=snac ;;    # "NCDC"
+    504b0304) content=snac ;;    # zip: torch.save, a legacy .snac
+    c0dec2*) content=c2 ;;       # Codec2's header
+    4f676753) content=opus ;;    # "OggS"
+    80*) [[ $named == snac ]] && content=snac ;; # pickle: legacy torch.save
+  esac
+  case $named in
+    lpcnet | nesc) echo "$named"; return ;; # no magic: trust the name
+  esac
+  [[ -n $content ]] || die 4 "$1: not a file this toolkit can decode (unknown format)"
+  [[ -z $named || $named == "$content" ]] ||
+    die 4 "$1: the extension says .$named but the content is .$content"
+  echo "$content"
+}
+
+# Codecs: decode_KIND sets decoded (FFmpeg input arguments) and native_rate from $input.
+
+decode_neural() {
+  local info args=()
+  info=$(run_helper "$ENCODEC_DEC" --info "$input")
+  native_rate=$(sed -n 's/^source_rate=//p' <<<"$info")
+  [[ -z $SNAC_MODEL_SET ]] || args+=(--model "$SNAC_MODEL")
+  args+=(--default-model "$SNAC_MODEL" --sample-rate "$SNAC_SAMPLE_RATE")
+  run_helper "$ENCODEC_DEC" "${args[@]}" "$input" "$workdir/decoded.wav"
+  decoded=(-i "file:$workdir/decoded.wav")
+}
+
+decode_ecdc() { decode_neural; }
+decode_snac() { decode_neural; }
+
+decode_c2() {
+  # c2dec reads the mode from the header only when the input name ends in .c2.
+  ln -s -- "$(realpath -- "$input")" "$workdir/in.c2"
+  run_binary C2DEC "$C2DEC" "$workdir/out.raw" "$CODEC2_MODE" "$workdir/in.c2" "$workdir/out.raw"
+  native_rate=8000
+  decoded=(-f s16le -ar 8000 -ac 1 -i "file:$workdir/out.raw")
+}
+
+decode_opus() {
+  native_rate=$("$FFPROBE" -v error -show_entries stream_tags=SOURCE_RATE -of csv=p=0 \
+    "file:$input" 2>/dev/null) || die 4 "$input: not a valid Ogg file"
+  is_uint "${native_rate:-x}" || native_rate=48000
+  decoded=(-i "file:$input")
+}
+
+decode_lpcnet() {
+  run_binary LPCNET_BIN "$LPCNET_BIN" "$workdir/out.pcm" -decode "$input" "$workdir/out.pcm"
+  native_rate=16000
+  decoded=(-f s16le -ar 16000 -ac 1 -i "file:$workdir/out.pcm")
+}
+
+decode_nesc() {
+  expand_args "$NESC_DEC_ARGS" "$input" "$workdir/out.pcm"
+  run_binary NESC_DEC "$NESC_DEC" "$workdir/out.pcm" "${expanded[@]}"
+  native_rate=16000
+  decoded=(-f s16le -ar 16000 -ac 1 -i "file:$workdir/out.pcm")
+}
+
+main() {
+  local force=0 rate='' positional=() output kind ext
+  while (($#)); do
+    case $1 in
+      -h | --help) usage ;;
+      -f | --force) force=1 ;;
+      -r | --rate)
+        (($# > 1)) || die 2 "$1 needs a sample rate in Hz"
+        rate=$2
+        shift
+        ;;
+      --) shift; positional+=("$@"); break ;;
+      -?*) die 2 "unknown option: $1 (see --help)" ;;
+      *) positional+=("$1") ;;
+    esac
+    shift
+  done
+  ((${#positional[@]} == 2)) || die 2 "expected INPUT and OUTPUT (see --help)"
+  input=${positional[0]} output=${positional[1]}
+  [[ -z $rate ]] || in_range "$rate" 1000 384000 ||
+    die 2 "--rate $rate: expected a sample rate in Hz from 1000 to 384000"
+  ext=.${output##*.}
+  [[ $output == *.* && " ${OUTPUT_EXTENSIONS[*]} " == *" ${ext,,} "* ]] ||
+    die 2 "$output: unknown audio extension; supported: ${OUTPUT_EXTENSIONS[*]}"
+  validate_env
+  check_input "$input"
+  check_output "$input" "$output" "$force"
+  require_tool FFMPEG "$FFMPEG"
+  kind=$(container_of "$input")
+  make_workdir
+  "decode_$kind"
+  rate=${rate:-$native_rate}
+  # Opus only runs at 8, 12, 16, 24 and 48 kHz.
+  if [[ ${ext,,} == .opus && ! $rate =~ ^(8000|12000|16000|24000|48000)$ ]]; then
+    rate=48000
+  fi
+  stage_output "$output"
+  run_ffmpeg 6 "$output" "${decoded[@]}" -ac 1 -ar "$rate" "file:$staged"
+  commit_output "$output"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi

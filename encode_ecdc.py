@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Encode a mono WAV at the model's rate into a codec container (.ecdc or .snac).
+
+compress_audio.sh converts any input with FFmpeg and then calls this helper; it can also be run
+on its own. Errors are one line, `prog: message`, with the exit codes of the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+
+import neural_codec as nc
+
+BITRATES = ("1.5", "3", "6", "12", "24")
+
+
+def get_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Encode a mono WAV at the model's sample rate into .ecdc "
+        "(EnCodec 24 kHz) or .snac (SNAC).")
+    parser.add_argument("input", metavar="INPUT", help="mono WAV at the model's sample rate")
+    parser.add_argument("output", metavar="OUTPUT", help="container to write (.ecdc or .snac)")
+    parser.add_argument("--codec", choices=sorted(nc.CODECS),
+                        help="codec to use (default: from OUTPUT's extension)")
+    parser.add_argument("--bitrate", choices=BITRATES, default="1.5",
+                        help="EnCodec bitrate in kbps (default: 1.5)")
+    parser.add_argument("--lm", action="store_true",
+                        help="EnCodec: entropy-code with the language model (smaller, slower)")
+    parser.add_argument("--model", help="SNAC: hub id or local directory "
+                        f"(default: {nc.KNOWN_MODELS['snac'][0]})")
+    parser.add_argument("--sample-rate", type=int, metavar="HZ",
+                        help="the rate INPUT is at; must match the model")
+    parser.add_argument("--raw", action="store_true",
+                        help="INPUT is headerless float32 little-endian mono at --sample-rate")
+    parser.add_argument("--source-rate", type=int, metavar="HZ",
+                        help="sample rate of the original file, recorded so decoding can "
+                        "restore it (default: INPUT's rate)")
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="torch CPU threads (default: 1)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    prog = nc.program_name(os.path.basename(__file__))
+    args = get_parser(prog).parse_args(argv)
+
+    def body() -> int:
+        codec = args.codec or os.path.splitext(args.output)[1].lstrip(".").lower()
+        if codec not in nc.CODECS:
+            raise nc.ToolkitError(f"{args.output}: unknown extension; use .ecdc or .snac, "
+                                  f"or --codec")
+        if args.threads < 1:
+            raise nc.BadValue(f"--threads must be at least 1, got {args.threads}")
+        if args.raw and not args.sample_rate:
+            raise nc.ToolkitError("--raw needs --sample-rate")
+        adapter = nc.get_codec(codec)
+        rate = args.sample_rate or _rate_of(args.input)
+        samples = nc.read_raw_audio(args.input) if args.raw else nc.read_audio(args.input, rate)
+        opts = nc.EncodeOptions(source_rate=args.source_rate or rate,
+                                bitrate=float(args.bitrate), use_lm=args.lm,
+                                model=args.model, sample_rate=args.sample_rate)
+        nc.configure_torch(args.threads)
+        buffer = io.BytesIO()
+        adapter.encode(samples, buffer, opts)
+        nc.write_atomically(args.output, buffer.getvalue())
+        return 0
+
+    return nc.run_cli(prog, body)
+
+
+def _rate_of(path: str) -> int:
+    import soundfile
+
+    try:
+        return soundfile.info(path).samplerate
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
+        raise nc.BadInput(f"{path}: cannot read audio ({exc})") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,778 @@
+"""Shared codec layer of the toolkit: errors, bit packing, containers, model loading, codec registry.
+
+Importing this module is cheap: torch, snac and encodec are imported inside the functions that need
+them, so `--help` and header inspection (`decode_ecdc.py --info`) never pay for them.
+
+Containers
+  .ecdc  encodec's own format (encodec/binary.py + compress.py), byte for byte. We add the source
+         sample rate as an extra "sr" key in the JSON header, which encodec's reader ignores.
+  .snac  our NCDC container (layout next to `_NCDC_FIXED` below), or a legacy torch.save file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import os
+import struct
+import sys
+import typing as tp
+import warnings
+import zlib
+
+import numpy as np
+
+# Exit codes shared with the shell front-ends (README, "Exit codes").
+EXIT_USAGE = 2
+EXIT_MISSING_DEPENDENCY = 3
+EXIT_BAD_INPUT = 4
+EXIT_BAD_VALUE = 5
+EXIT_CODEC_FAILURE = 6
+EXIT_OUTPUT = 7
+
+
+class ToolkitError(Exception):
+    """An error reported to the user as one line, with a documented exit code."""
+
+    exit_code = 1
+
+
+class MissingDependency(ToolkitError):
+    exit_code = EXIT_MISSING_DEPENDENCY
+
+
+class BadInput(ToolkitError):
+    exit_code = EXIT_BAD_INPUT
+
+
+class BadValue(ToolkitError):
+    exit_code = EXIT_BAD_VALUE
+
+
+class CodecFailure(ToolkitError):
+    exit_code = EXIT_CODEC_FAILURE
+
+
+class OutputError(ToolkitError):
+    exit_code = EXIT_OUTPUT
+
+
+class ContainerError(BadInput):
+    """A container that cannot be read: the base of the specific failures below."""
+
+
+class BadMagic(ContainerError):
+    pass
+
+
+class UnsupportedVersion(ContainerError):
+    pass
+
+
+class TruncatedStream(ContainerError):
+    pass
+
+
+class ChecksumMismatch(ContainerError):
+    pass
+
+
+class InvalidField(ContainerError):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Bit packing, least significant bit first: the order of encodec's BitPacker, so .ecdc payloads
+# written here are byte-identical to the package's, and one pair serves both containers.
+
+def pack_bits(values: np.ndarray, bits: int) -> bytes:
+    """Pack non-negative integers below 2**bits into ceil(len * bits / 8) bytes."""
+    values = np.asarray(values, dtype=np.uint64).reshape(-1)
+    shifts = np.arange(bits, dtype=np.uint64)
+    bit_matrix = ((values[:, None] >> shifts) & np.uint64(1)).astype(np.uint8)
+    return np.packbits(bit_matrix.reshape(-1), bitorder="little").tobytes()
+
+
+def unpack_bits(data: bytes, bits: int, count: int) -> np.ndarray:
+    """Inverse of `pack_bits`: the first `count` values, as int64. Raises TruncatedStream."""
+    if len(data) * 8 < count * bits:
+        raise TruncatedStream(f"codes end early: {count} codes of {bits} bits need "
+                              f"{math.ceil(count * bits / 8)} bytes, found {len(data)}")
+    flat = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+    bit_matrix = flat[: count * bits].reshape(count, bits).astype(np.int64)
+    return bit_matrix @ (np.int64(1) << np.arange(bits, dtype=np.int64))
+
+
+def _read_exactly(fo: tp.BinaryIO, size: int, what: str) -> bytes:
+    data = fo.read(size)
+    if len(data) != size:
+        raise TruncatedStream(f"file ends inside the {what}")
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# NCDC: the container of .snac files.
+#
+#   offset  size     field
+#   0       4        magic b"NCDC"
+#   4       1        version, 1
+#   5       1        codec, 1 = SNAC
+#   6       1        model: 0 = named below, 1.. = index into KNOWN_MODELS[codec]
+#   7       1 + N    (model 0 only) name length N, then N bytes of UTF-8
+#   .       4        model sample rate, Hz (uint32)
+#   .       4        source sample rate, Hz, of the file that was compressed (uint32)
+#   .       8        length in samples at the model rate, before padding (uint64)
+#   .       1        bits per code, 1..32
+#   .       1        number of levels L, 1..16
+#   .       4 x L    codes per level (uint32 each)
+#   .       ...      all codes, level after level, packed at `bits` bits LSB first, zero-padded
+#                    to a whole byte
+#   end-4   4        CRC-32 (zlib) of every byte before it
+# All integers are big-endian.
+
+NCDC_MAGIC = b"NCDC"
+NCDC_VERSION = 1
+CODEC_IDS = {"snac": 1}
+KNOWN_MODELS = {
+    "snac": ("hubertsiuzdak/snac_24khz", "hubertsiuzdak/snac_32khz", "hubertsiuzdak/snac_44khz"),
+}
+_NCDC_START = struct.Struct("!4sBBB")
+_NCDC_RATES = struct.Struct("!IIQBB")
+_NCDC_CRC = struct.Struct("!I")
+MAX_LEVELS = 16
+MAX_RATE = 1_000_000
+MAX_SAMPLES = 1 << 40
+
+
+@dataclasses.dataclass
+class CodesHeader:
+    """What a codes container records besides the codes themselves."""
+
+    codec: str
+    model: str
+    sample_rate: int
+    source_rate: int
+    length: int
+    bits: int
+
+
+def write_ncdc(fo: tp.BinaryIO, header: CodesHeader, codes: tp.Sequence[np.ndarray]) -> None:
+    """Write `codes` (one 1-D integer array per level) in the NCDC layout."""
+    if header.codec not in CODEC_IDS:
+        raise ValueError(f"unknown codec {header.codec!r}")
+    if not 1 <= len(codes) <= MAX_LEVELS:
+        raise ValueError(f"{len(codes)} levels, expected 1 to {MAX_LEVELS}")
+    known = KNOWN_MODELS[header.codec]
+    out = bytearray()
+    if header.model in known:
+        out += _NCDC_START.pack(NCDC_MAGIC, NCDC_VERSION, CODEC_IDS[header.codec],
+                                known.index(header.model) + 1)
+    else:
+        name = header.model.encode("utf-8")
+        if not 1 <= len(name) <= 255:
+            raise ValueError("model name must be 1 to 255 bytes of UTF-8")
+        out += _NCDC_START.pack(NCDC_MAGIC, NCDC_VERSION, CODEC_IDS[header.codec], 0)
+        out += bytes([len(name)]) + name
+    out += _NCDC_RATES.pack(header.sample_rate, header.source_rate, header.length,
+                            header.bits, len(codes))
+    flat = [np.asarray(level, dtype=np.int64).reshape(-1) for level in codes]
+    for level in flat:
+        if level.size and (level.min() < 0 or level.max() >= 1 << header.bits):
+            raise ValueError(f"a code does not fit in {header.bits} bits")
+        out += struct.pack("!I", level.size)
+    out += pack_bits(np.concatenate(flat), header.bits)
+    out += _NCDC_CRC.pack(zlib.crc32(out))
+    fo.write(out)
+
+
+def read_ncdc(fo: tp.BinaryIO) -> tuple[CodesHeader, list[np.ndarray]]:
+    """Read an NCDC container; every field is checked before any model is involved."""
+    data = fo.read()
+    view = io.BytesIO(data)
+    magic, version, codec_id, model_id = _NCDC_START.unpack(
+        _read_exactly(view, _NCDC_START.size, "header"))
+    if magic != NCDC_MAGIC:
+        raise BadMagic("not an NCDC (.snac) container: bad magic")
+    if version != NCDC_VERSION:
+        raise UnsupportedVersion(f"container version {version} is not supported "
+                                 f"(this toolkit reads version {NCDC_VERSION})")
+    codecs = {v: k for k, v in CODEC_IDS.items()}
+    if codec_id not in codecs:
+        raise InvalidField(f"unknown codec id {codec_id}")
+    codec = codecs[codec_id]
+    if len(data) < _NCDC_CRC.size or zlib.crc32(data[:-4]) != _NCDC_CRC.unpack(data[-4:])[0]:
+        # Checked before the other fields so that a flipped bit reads as what it is.
+        if len(data) < _NCDC_START.size + _NCDC_RATES.size + _NCDC_CRC.size:
+            raise TruncatedStream("file ends inside the header")
+        raise ChecksumMismatch("checksum mismatch: the file is corrupt or truncated")
+    if model_id == 0:
+        (name_length,) = _read_exactly(view, 1, "model name")
+        try:
+            model = _read_exactly(view, name_length, "model name").decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidField("model name is not UTF-8") from None
+        if not model or model in KNOWN_MODELS[codec]:
+            raise InvalidField("model name field is invalid")
+    elif model_id <= len(KNOWN_MODELS[codec]):
+        model = KNOWN_MODELS[codec][model_id - 1]
+    else:
+        raise InvalidField(f"unknown model id {model_id}")
+    sample_rate, source_rate, length, bits, levels = _NCDC_RATES.unpack(
+        _read_exactly(view, _NCDC_RATES.size, "header"))
+    for name, rate in (("model sample rate", sample_rate), ("source sample rate", source_rate)):
+        if not 1 <= rate <= MAX_RATE:
+            raise InvalidField(f"{name} {rate} Hz is out of range")
+    if not 1 <= length <= MAX_SAMPLES:
+        raise InvalidField(f"length {length} samples is out of range")
+    if not 1 <= bits <= 32:
+        raise InvalidField(f"bits per code {bits} is out of range 1..32")
+    if not 1 <= levels <= MAX_LEVELS:
+        raise InvalidField(f"level count {levels} is out of range 1..{MAX_LEVELS}")
+    counts = struct.unpack(f"!{levels}I", _read_exactly(view, 4 * levels, "level table"))
+    payload = data[view.tell():-_NCDC_CRC.size]
+    expected = math.ceil(sum(counts) * bits / 8)
+    if len(payload) != expected:
+        raise InvalidField(f"payload is {len(payload)} bytes, the level table says {expected}")
+    flat = unpack_bits(payload, bits, sum(counts))
+    codes = np.split(flat, np.cumsum(counts)[:-1])
+    header = CodesHeader(codec, model, sample_rate, source_rate, length, bits)
+    return header, list(codes)
+
+
+# ---------------------------------------------------------------------------------------------
+# ECDC: encodec's container. magic b"ECDC", version 0, uint32 JSON length, JSON metadata
+# {"m": model, "al": samples, "nc": codebooks, "lm": bool} (+ our "sr"), then the codes frame by
+# frame, codebook within frame, 10 bits each LSB first, or arithmetic-coded with the LM.
+
+ECDC_MAGIC = b"ECDC"
+_ECDC_HEADER = struct.Struct("!4sBI")
+ECDC_MODEL = "encodec_24khz"
+ECDC_CODEBOOKS = {1.5: 2, 3.0: 4, 6.0: 8, 12.0: 16, 24.0: 32}
+ECDC_FRAME = 320  # samples per code frame at 24 kHz (75 Hz)
+ECDC_BITS = 10
+
+
+@dataclasses.dataclass
+class EcdcHeader:
+    length: int
+    codebooks: int
+    use_lm: bool
+    source_rate: int | None = None
+    model: str = ECDC_MODEL
+
+    @property
+    def frames(self) -> int:
+        return math.ceil(self.length / ECDC_FRAME)
+
+
+def write_ecdc_header(fo: tp.BinaryIO, header: EcdcHeader) -> None:
+    meta: dict[str, tp.Any] = {"m": header.model, "al": header.length,
+                               "nc": header.codebooks, "lm": header.use_lm}
+    if header.source_rate is not None:
+        meta["sr"] = header.source_rate
+    # Same spelling as encodec's json.dumps(metadata), so files compare byte for byte.
+    meta_bytes = json.dumps(meta).encode("utf-8")
+    fo.write(_ECDC_HEADER.pack(ECDC_MAGIC, 0, len(meta_bytes)) + meta_bytes)
+
+
+def read_ecdc_header(fo: tp.BinaryIO) -> EcdcHeader:
+    magic, version, size = _ECDC_HEADER.unpack(_read_exactly(fo, _ECDC_HEADER.size, "header"))
+    if magic != ECDC_MAGIC:
+        raise BadMagic("not an EnCodec (.ecdc) file: bad magic")
+    if version != 0:
+        raise UnsupportedVersion(f".ecdc version {version} is not supported")
+    if size > 4096:
+        raise InvalidField(f"JSON header of {size} bytes is implausibly large")
+    try:
+        meta = json.loads(_read_exactly(fo, size, "JSON header").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidField("JSON header is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise InvalidField("JSON header is not an object")
+    model, length, codebooks, use_lm = (meta.get(k) for k in ("m", "al", "nc", "lm"))
+    source_rate = meta.get("sr")
+    if model != ECDC_MODEL:
+        raise InvalidField(f"model {model!r} is not supported (only {ECDC_MODEL})")
+    if type(length) is not int or not 1 <= length <= MAX_SAMPLES:
+        raise InvalidField(f"audio length {length!r} is invalid")
+    if type(codebooks) is not int or codebooks not in ECDC_CODEBOOKS.values():
+        raise InvalidField(f"codebook count {codebooks!r} is invalid")
+    if type(use_lm) is not bool:
+        raise InvalidField(f"lm flag {use_lm!r} is invalid")
+    if source_rate is not None and (type(source_rate) is not int
+                                    or not 1 <= source_rate <= MAX_RATE):
+        raise InvalidField(f"source sample rate {source_rate!r} is invalid")
+    return EcdcHeader(length, codebooks, use_lm, source_rate, model)
+
+
+def write_ecdc_packed(fo: tp.BinaryIO, codes: np.ndarray) -> None:
+    """Codes [K, F] in encodec's plain mode: frame after frame, 10 bits each."""
+    fo.write(pack_bits(np.asarray(codes).T.reshape(-1), ECDC_BITS))
+
+
+def read_ecdc_packed(fo: tp.BinaryIO, header: EcdcHeader) -> np.ndarray:
+    """Inverse of `write_ecdc_packed`: codes [K, F]."""
+    count = header.frames * header.codebooks
+    data = fo.read()
+    if len(data) != math.ceil(count * ECDC_BITS / 8):
+        if len(data) * 8 < count * ECDC_BITS:
+            raise TruncatedStream(f"codes end early: expected {math.ceil(count * ECDC_BITS / 8)} "
+                                  f"bytes, found {len(data)}")
+        raise InvalidField(f"{len(data)} bytes of codes where the header implies "
+                           f"{math.ceil(count * ECDC_BITS / 8)}")
+    return unpack_bits(data, ECDC_BITS, count).reshape(header.frames, header.codebooks).T
+
+
+# ---------------------------------------------------------------------------------------------
+# Sniffing: which container a file holds, from its first bytes.
+
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default (zip) format
+PICKLE_PROTO = 0x80  # torch.save's legacy format and raw pickles
+
+
+def sniff_container(head: bytes) -> str | None:
+    """'ecdc', 'snac' (NCDC), 'snac-legacy' (torch.save), or None, from a file's first bytes."""
+    if head.startswith(ECDC_MAGIC):
+        return "ecdc"
+    if head.startswith(NCDC_MAGIC):
+        return "snac"
+    if head.startswith(ZIP_MAGIC) or head[:1] == bytes([PICKLE_PROTO]):
+        return "snac-legacy"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Legacy .snac: a torch.save'd list of code tensors, or a dict holding them plus metadata.
+
+_LEGACY_KEYS = {
+    "codes": ("codes", "snac_codes"),
+    "model": ("model", "model_name", "snac_model"),
+    "sample_rate": ("sample_rate", "sampling_rate", "model_sample_rate"),
+    "source_rate": ("source_rate", "original_sample_rate", "orig_sr", "input_sample_rate"),
+    "length": ("length", "original_length", "num_samples", "audio_length"),
+}
+
+
+def _legacy_field(obj: dict, field: str) -> tp.Any:
+    found = [obj[k] for k in _LEGACY_KEYS[field] if k in obj]
+    return found[0] if found else None
+
+
+def _legacy_int(value: tp.Any, name: str, upper: int) -> int | None:
+    import torch
+
+    if value is None:
+        return None
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+        value = int(value.item())
+    if type(value) is not int or not 1 <= value <= upper:
+        raise InvalidField(f"legacy field {name} is invalid")
+    return value
+
+
+def read_legacy_snac(path: str) -> tuple[dict, list[np.ndarray]]:
+    """Read a torch.save'd .snac safely: weights_only refuses any code object, then every field
+    is checked. Returns (metadata with keys model/sample_rate/source_rate/length, possibly None,
+    codes as 1-D int64 arrays)."""
+    import pickle
+
+    import torch
+
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, KeyError,
+            AttributeError, TypeError, OSError, IndexError) as exc:
+        # weights_only lists the forbidden global it met; keep only the first line of it.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ContainerError(f"not a valid legacy .snac file (refused by the safe loader: "
+                             f"{reason[:160]})") from None
+    meta: dict[str, tp.Any] = dict.fromkeys(("model", "sample_rate", "source_rate", "length"))
+    if isinstance(obj, dict):
+        unknown = [k for k in obj if not any(k in keys for keys in _LEGACY_KEYS.values())]
+        if unknown or _legacy_field(obj, "codes") is None:
+            raise InvalidField("legacy .snac dict must hold 'codes' and only known fields")
+        model = _legacy_field(obj, "model")
+        if model is not None and (not isinstance(model, str) or not 0 < len(model) <= 255):
+            raise InvalidField("legacy field model is invalid")
+        meta["model"] = model
+        meta["sample_rate"] = _legacy_int(_legacy_field(obj, "sample_rate"), "sample_rate",
+                                          MAX_RATE)
+        meta["source_rate"] = _legacy_int(_legacy_field(obj, "source_rate"), "source_rate",
+                                          MAX_RATE)
+        meta["length"] = _legacy_int(_legacy_field(obj, "length"), "length", MAX_SAMPLES)
+        obj = _legacy_field(obj, "codes")
+    if not isinstance(obj, (list, tuple)) or not 1 <= len(obj) <= MAX_LEVELS:
+        raise InvalidField("legacy .snac codes must be a list of 1 to 16 tensors")
+    codes = []
+    for level in obj:
+        if (not isinstance(level, torch.Tensor) or level.is_floating_point()
+                or level.is_complex() or level.dtype == torch.bool or level.numel() == 0
+                or level.dim() > 3 or any(n != 1 for n in level.shape[:-1])):
+            raise InvalidField("legacy .snac codes must be non-empty integer tensors [1, T]")
+        codes.append(level.reshape(-1).to(torch.int64).numpy())
+    return meta, codes
+
+
+# ---------------------------------------------------------------------------------------------
+# Audio files (the shell front-ends hand us mono WAV at the model's rate).
+
+def read_audio(path: str, expected_rate: int) -> np.ndarray:
+    """Mono float32 samples [T] of a WAV/FLAC file that must already be at `expected_rate`."""
+    import soundfile
+
+    try:
+        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
+        raise BadInput(f"{path}: cannot read audio ({exc})") from None
+    if rate != expected_rate:
+        raise BadInput(f"{path}: sample rate is {rate} Hz, the model needs {expected_rate} Hz "
+                       f"(convert it first, as compress_audio.sh does)")
+    if samples.shape[0] == 0:
+        raise BadInput(f"{path}: contains no audio samples")
+    return samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
+
+
+def read_raw_audio(path: str) -> np.ndarray:
+    """Mono float32 samples [T] of a headerless float32 little-endian file."""
+    try:
+        samples = np.fromfile(path, dtype="<f4")
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if samples.size == 0:
+        raise BadInput(f"{path}: contains no audio samples")
+    return samples.astype(np.float32)
+
+
+def write_audio(path: str, samples: np.ndarray, rate: int) -> None:
+    """Write mono float32 samples [T] as a 32-bit float WAV."""
+    import soundfile
+
+    soundfile.write(path, np.asarray(samples, dtype=np.float32), rate, subtype="FLOAT",
+                    format="WAV")
+
+
+# ---------------------------------------------------------------------------------------------
+# Models: loaded through the packages' own loaders, so caches and offline mode behave as usual.
+
+def configure_torch(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def load_snac(model_id: str):
+    """SNAC.from_pretrained on a hub id or a local directory, with one-line errors."""
+    try:
+        from snac import SNAC
+    except ImportError as exc:
+        raise MissingDependency(f"Python package missing: {exc.name} (run: make setup)") from None
+    if os.path.isdir(model_id):
+        for name in ("config.json", "pytorch_model.bin"):
+            if not os.path.isfile(os.path.join(model_id, name)):
+                raise MissingDependency(f"SNAC model directory {model_id} has no {name}")
+    try:
+        model = SNAC.from_pretrained(model_id)
+    except (OSError, ValueError) as exc:
+        if os.path.isdir(model_id):
+            raise CodecFailure(f"cannot load SNAC model from {model_id}: "
+                               f"{_first_line(exc)}") from None
+        raise MissingDependency(
+            f"SNAC model {model_id} is not in the Hugging Face cache and cannot be downloaded "
+            f"({type(exc).__name__}); run once with network access to cache it, or set "
+            f"SNAC_MODEL to a local directory with config.json and pytorch_model.bin") from None
+    except (TypeError, RuntimeError, json.JSONDecodeError) as exc:
+        raise CodecFailure(f"cannot load SNAC model {model_id}: {_first_line(exc)}") from None
+    return model
+
+
+def load_encodec(bitrate: float | None = None):
+    """encodec's pretrained 24 kHz model from the torch hub cache (downloaded if absent)."""
+    try:
+        with warnings.catch_warnings():
+            # encodec calls torch's deprecated weight_norm; the warning says nothing to users.
+            warnings.simplefilter("ignore", FutureWarning)
+            from encodec import EncodecModel
+    except ImportError as exc:
+        raise MissingDependency(f"Python package missing: {exc.name} (run: make setup)") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            model = EncodecModel.encodec_model_24khz()
+    except (OSError, RuntimeError) as exc:
+        raise _encodec_weights_error("encodec_24khz-d7cc33bc.th", exc) from None
+    if bitrate is not None:
+        model.set_target_bandwidth(bitrate)
+    return model
+
+
+def load_encodec_lm(model):
+    try:
+        return model.get_lm_model()
+    except (OSError, RuntimeError) as exc:
+        raise _encodec_weights_error("encodec_lm_24khz-1608e3c0.th", exc) from None
+
+
+def _encodec_weights_error(checkpoint: str, exc: Exception) -> ToolkitError:
+    import torch
+
+    where = os.path.join(torch.hub.get_dir(), "checkpoints", checkpoint)
+    if os.path.exists(where):
+        return CodecFailure(f"cannot load EnCodec weights {where}: {_first_line(exc)}")
+    return MissingDependency(f"EnCodec weights {checkpoint} are not in the torch hub cache "
+                             f"({where}) and cannot be downloaded ({type(exc).__name__}); run "
+                             f"once with network access to cache them")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# Codec adapters: one per codec, one interface, one registry.
+
+@dataclasses.dataclass
+class EncodeOptions:
+    source_rate: int
+    bitrate: float = 1.5  # EnCodec
+    use_lm: bool = False  # EnCodec
+    model: str | None = None  # SNAC
+    sample_rate: int | None = None  # SNAC: the rate the input was resampled to
+
+
+@dataclasses.dataclass
+class DecodeOptions:
+    model: str | None = None  # SNAC: the user's explicit choice (SNAC_MODEL), if any
+    sample_rate: int | None = None  # SNAC: the rate for legacy files that do not record it
+    default_model: str | None = None  # SNAC: the model for legacy files that do not record one
+
+
+@dataclasses.dataclass
+class Decoded:
+    samples: np.ndarray  # [T] float32 at `sample_rate`
+    sample_rate: int
+    source_rate: int
+
+
+class EncodecAdapter:
+    """Meta EnCodec 24 kHz into encodec's own .ecdc format."""
+
+    sample_rate = 24_000
+
+    def encode(self, samples: np.ndarray, out: tp.BinaryIO, opts: EncodeOptions) -> None:
+        import torch
+
+        if opts.bitrate not in ECDC_CODEBOOKS:
+            raise BadValue(f"EnCodec bitrate {opts.bitrate} is not one of 1.5, 3, 6, 12, 24")
+        if opts.sample_rate not in (None, self.sample_rate):
+            raise BadValue(f"EnCodec needs {self.sample_rate} Hz input, got {opts.sample_rate}")
+        model = load_encodec(opts.bitrate)
+        lm = load_encodec_lm(model) if opts.use_lm else None
+        wav = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None, None]
+        with torch.inference_mode():
+            [(codes, _scale)] = model.encode(wav)  # codes [1, K, F]; no scale at 24 kHz
+        codes = codes[0]
+        header = EcdcHeader(len(samples), codes.shape[0], opts.use_lm, opts.source_rate)
+        write_ecdc_header(out, header)
+        if lm is None:
+            write_ecdc_packed(out, codes.numpy())
+        else:
+            _write_ecdc_lm(out, lm, codes)
+
+    def decode(self, path: str, opts: DecodeOptions) -> Decoded:
+        import torch
+
+        with open(path, "rb") as fo:
+            header = read_ecdc_header(fo)
+            if header.use_lm:
+                model = load_encodec()
+                codes = _read_ecdc_lm(fo, load_encodec_lm(model), header)
+            else:
+                codes = torch.from_numpy(read_ecdc_packed(fo, header))
+                model = load_encodec()
+        with torch.inference_mode():
+            wav = model.decode([(codes[None], None)])
+        samples = wav[0, 0, : header.length].numpy()
+        return Decoded(samples, self.sample_rate, header.source_rate or self.sample_rate)
+
+
+def _write_ecdc_lm(fo: tp.BinaryIO, lm, codes) -> None:
+    """Arithmetic-code codes [K, F] with encodec's LM, exactly as encodec.compress does."""
+    import torch
+    from encodec.quantization.ac import ArithmeticCoder, build_stable_quantized_cdf
+
+    coder = ArithmeticCoder(fo)
+    states, offset = None, 0
+    step_input = torch.zeros(1, codes.shape[0], 1, dtype=torch.long)
+    with torch.inference_mode():
+        for t in range(codes.shape[1]):
+            probas, states, offset = lm(step_input, states, offset)
+            step_input = 1 + codes[None, :, t:t + 1]
+            for k, value in enumerate(codes[:, t].tolist()):
+                cdf = build_stable_quantized_cdf(probas[0, :, k, 0], coder.total_range_bits,
+                                                 check=False)
+                coder.push(value, cdf)
+    coder.flush()
+
+
+def _read_ecdc_lm(fo: tp.BinaryIO, lm, header: EcdcHeader):
+    """Inverse of `_write_ecdc_lm`: codes [K, F]."""
+    import torch
+    from encodec.quantization.ac import ArithmeticDecoder, build_stable_quantized_cdf
+
+    decoder = ArithmeticDecoder(fo)
+    codes = torch.zeros(header.codebooks, header.frames, dtype=torch.long)
+    states, offset = None, 0
+    step_input = torch.zeros(1, header.codebooks, 1, dtype=torch.long)
+    with torch.inference_mode():
+        for t in range(header.frames):
+            probas, states, offset = lm(step_input, states, offset)
+            for k in range(header.codebooks):
+                cdf = build_stable_quantized_cdf(probas[0, :, k, 0], decoder.total_range_bits,
+                                                 check=False)
+                code = decoder.pull(cdf)
+                if code is None:
+                    raise TruncatedStream("entropy-coded codes end early")
+                codes[k, t] = code
+            step_input = 1 + codes[None, :, t:t + 1]
+    return codes
+
+
+class SnacAdapter:
+    """SNAC (24/32/44 kHz) into the NCDC container; legacy torch.save files are read too."""
+
+    def encode(self, samples: np.ndarray, out: tp.BinaryIO, opts: EncodeOptions) -> None:
+        import torch
+
+        model_id = opts.model or KNOWN_MODELS["snac"][0]
+        model = load_snac(model_id)
+        if opts.sample_rate is not None and opts.sample_rate != model.sampling_rate:
+            raise BadValue(f"SNAC_SAMPLE_RATE={opts.sample_rate} does not match model "
+                           f"{model_id}, which runs at {model.sampling_rate} Hz")
+        if len(samples) == 0:
+            raise BadInput("no audio samples to encode")
+        wav = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None, None]
+        with torch.inference_mode():
+            codes = model.encode(wav)
+        header = CodesHeader("snac", model_id, int(model.sampling_rate), opts.source_rate,
+                             len(samples), max(1, math.ceil(math.log2(model.codebook_size))))
+        write_ncdc(out, header, [c[0].numpy() for c in codes])
+
+    def decode(self, path: str, opts: DecodeOptions) -> Decoded:
+        with open(path, "rb") as fo:
+            if sniff_container(fo.read(4)) == "snac-legacy":
+                meta, codes = read_legacy_snac(path)
+            else:
+                fo.seek(0)
+                header, codes = read_ncdc(fo)
+                meta = dataclasses.asdict(header)
+        model_id = self._choose_model(meta.get("model"), opts)
+        model = load_snac(model_id)
+        rate = int(model.sampling_rate)
+        recorded_rate = meta.get("sample_rate")
+        if recorded_rate is None and meta.get("model") is None:
+            recorded_rate = opts.sample_rate  # the user's SNAC_SAMPLE_RATE for bare legacy files
+        if recorded_rate is not None and recorded_rate != rate:
+            raise BadInput(f"the file's codes are for {recorded_rate} Hz, model {model_id} "
+                           f"runs at {rate} Hz")
+        self._check_codes(codes, model, model_id)
+        samples = self.decode_codes(model, codes)
+        if meta.get("length") is not None:
+            if meta["length"] > len(samples):
+                raise InvalidField(f"recorded length {meta['length']} exceeds the "
+                                   f"{len(samples)} samples the codes hold")
+            samples = samples[: meta["length"]]
+        return Decoded(samples, rate, meta.get("source_rate") or rate)
+
+    @staticmethod
+    def decode_codes(model, codes: tp.Sequence[np.ndarray]) -> np.ndarray:
+        """model.decode of codes (one [T_i] array per level) -> samples [T]. The decoder's
+        NoiseBlocks draw from torch's global generator: seeding it makes decoding repeatable."""
+        import torch
+
+        tensors = [torch.from_numpy(np.asarray(c, dtype=np.int64))[None] for c in codes]
+        with torch.inference_mode():
+            torch.manual_seed(0)
+            wav = model.decode(tensors)
+        return wav[0, 0].numpy()
+
+    @staticmethod
+    def _choose_model(recorded: str | None, opts: DecodeOptions) -> str:
+        # A file never decides to load a model outside the known set: only the user does.
+        if opts.model:
+            return opts.model
+        if recorded is None:
+            return opts.default_model or KNOWN_MODELS["snac"][0]
+        if recorded in KNOWN_MODELS["snac"]:
+            return recorded
+        raise BadInput(f"the file names SNAC model {recorded!r}, which is not a known model; "
+                       f"set SNAC_MODEL to load it if you trust it")
+
+    @staticmethod
+    def _check_codes(codes: tp.Sequence[np.ndarray], model, model_id: str) -> None:
+        strides = list(model.vq_strides)
+        if len(codes) != len(strides):
+            raise BadInput(f"the file has {len(codes)} code levels, model {model_id} has "
+                           f"{len(strides)}")
+        base = len(codes[0]) * strides[0]
+        lcm = math.lcm(strides[0], model.attn_window_size or 1)
+        if base % lcm or any(len(c) * s != base for c, s in zip(codes, strides)):
+            raise BadInput(f"code counts per level {[len(c) for c in codes]} do not fit "
+                           f"model {model_id}'s strides {strides}")
+        if any(len(c) and (c.min() < 0 or c.max() >= model.codebook_size) for c in codes):
+            raise BadInput(f"a code is outside model {model_id}'s codebook of "
+                           f"{model.codebook_size}")
+
+
+CODECS: dict[str, tp.Any] = {"ecdc": EncodecAdapter, "snac": SnacAdapter}
+
+
+def get_codec(name: str):
+    """The adapter registered under `name` (one of CODECS)."""
+    return CODECS[name]()
+
+
+def fail(prog: str, exc: ToolkitError) -> int:
+    """Print `prog: message` on one line and return the error's exit code."""
+    print(f"{prog}: {exc}", file=sys.stderr)
+    return exc.exit_code
+
+
+def program_name(default: str) -> str:
+    """The name errors are reported under: the shell front-end that called us, if any."""
+    return os.environ.get("NEURAL_CODEC_PROG") or default
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write `data` to a temporary name beside `path`, then rename it into place."""
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fo:
+            fo.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
+    """Run a helper's body with the toolkit's error voice: one line, a documented exit code.
+    Unexpected exceptions are bugs: one line too, with the traceback behind NEURAL_CODEC_DEBUG=1."""
+    try:
+        return body()
+    except ToolkitError as exc:
+        return fail(prog, exc)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence of a CLI
+        if os.environ.get("NEURAL_CODEC_DEBUG"):
+            raise
+        print(f"{prog}: internal error: {type(exc).__name__}: {_first_line(exc)} "
+              f"(set NEURAL_CODEC_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 1
