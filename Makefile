@@ -14,7 +14,7 @@ export TEST_MODEL_CACHE
 RUNTIME_PACKAGES := ffmpeg codec2
 DEMO_PACKAGES := espeak-ng
 TEST_PACKAGES := bats bats-assert bats-support bats-file shellcheck
-SHELL_SOURCES := compress_audio.sh decompress_audio.sh $(wildcard tests/test_helper/*.bash)
+SHELL_SOURCES := compress_audio.sh decompress_audio.sh benchmarks/demo.sh $(wildcard tests/test_helper/*.bash)
 
 # apt_install PACKAGES: install the Debian packages that are missing (root or sudo), or say which.
 define apt_install
@@ -52,7 +52,7 @@ test-deps: setup
 
 demo: setup
 	@$(call apt_install,$(DEMO_PACKAGES))
-	@tests/demo.sh demo-output
+	@benchmarks/demo.sh demo-output
 
 test-models: setup
 	$(VPY) tests/fixtures/make_model_cache.py $(TEST_MODEL_CACHE)

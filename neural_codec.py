@@ -463,17 +463,27 @@ def configure_torch(threads: int) -> None:
 
 
 def load_snac(model_id: str):
-    """SNAC.from_pretrained on a hub id or a local directory, with one-line errors."""
+    """SNAC.from_pretrained on a hub id or a local directory, with one-line errors.
+
+    The hub cache is tried first with local_files_only, so a cached model costs no network
+    round trip; only a model missing from the cache is downloaded, as the package would.
+    """
     try:
+        from huggingface_hub.errors import LocalEntryNotFoundError
+        from huggingface_hub.utils import logging as hub_logging
         from snac import SNAC
     except ImportError as exc:
         raise MissingDependency(f"Python package missing: {exc.name} (run: make setup)") from None
+    hub_logging.set_verbosity_error()  # the hub's retry chatter is not for our users
     if os.path.isdir(model_id):
         for name in ("config.json", "pytorch_model.bin"):
             if not os.path.isfile(os.path.join(model_id, name)):
                 raise MissingDependency(f"SNAC model directory {model_id} has no {name}")
     try:
-        model = SNAC.from_pretrained(model_id)
+        try:
+            return SNAC.from_pretrained(model_id, local_files_only=True)
+        except LocalEntryNotFoundError:
+            return SNAC.from_pretrained(model_id)
     except (OSError, ValueError) as exc:
         if os.path.isdir(model_id):
             raise CodecFailure(f"cannot load SNAC model from {model_id}: "
@@ -482,13 +492,38 @@ def load_snac(model_id: str):
             f"SNAC model {model_id} is not in the Hugging Face cache and cannot be downloaded "
             f"({type(exc).__name__}); run once with network access to cache it, or set "
             f"SNAC_MODEL to a local directory with config.json and pytorch_model.bin") from None
-    except (TypeError, RuntimeError, json.JSONDecodeError) as exc:
+    except (TypeError, RuntimeError, KeyError) as exc:
         raise CodecFailure(f"cannot load SNAC model {model_id}: {_first_line(exc)}") from None
-    return model
+
+
+ENCODEC_CHECKPOINTS = {"model": "encodec_24khz-d7cc33bc.th", "lm": "encodec_lm_24khz-1608e3c0.th"}
+ENCODEC_URL = "https://dl.fbaipublicfiles.com/encodec/v0/"
+
+
+def _ensure_encodec_checkpoint(name: str) -> None:
+    """Put an EnCodec checkpoint in the torch hub cache, where encodec's loader looks first.
+
+    Downloading here rather than inside encodec lets us say what happens on one line and turn a
+    failed download into an error that names the file."""
+    import torch
+
+    where = os.path.join(torch.hub.get_dir(), "checkpoints", name)
+    if os.path.exists(where):
+        return
+    print(f"{program_name('neural_codec')}: downloading {name} to {where}", file=sys.stderr)
+    try:
+        os.makedirs(os.path.dirname(where), exist_ok=True)
+        torch.hub.download_url_to_file(ENCODEC_URL + name, where,
+                                       hash_prefix=name.rsplit("-", 1)[1].split(".")[0],
+                                       progress=sys.stderr.isatty())
+    except (OSError, RuntimeError) as exc:
+        raise MissingDependency(f"EnCodec weights {name} are not in the torch hub cache "
+                                f"({where}) and cannot be downloaded ({_first_line(exc)}); "
+                                f"run once with network access to cache them") from None
 
 
 def load_encodec(bitrate: float | None = None):
-    """encodec's pretrained 24 kHz model from the torch hub cache (downloaded if absent)."""
+    """encodec's pretrained 24 kHz model through its own loader (torch hub cache)."""
     try:
         with warnings.catch_warnings():
             # encodec calls torch's deprecated weight_norm; the warning says nothing to users.
@@ -496,33 +531,27 @@ def load_encodec(bitrate: float | None = None):
             from encodec import EncodecModel
     except ImportError as exc:
         raise MissingDependency(f"Python package missing: {exc.name} (run: make setup)") from None
+    _ensure_encodec_checkpoint(ENCODEC_CHECKPOINTS["model"])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             model = EncodecModel.encodec_model_24khz()
-    except (OSError, RuntimeError) as exc:
-        raise _encodec_weights_error("encodec_24khz-d7cc33bc.th", exc) from None
+    except (OSError, RuntimeError, KeyError) as exc:
+        raise CodecFailure(f"cannot load EnCodec weights {ENCODEC_CHECKPOINTS['model']}: "
+                           f"{_first_line(exc)}") from None
     if bitrate is not None:
         model.set_target_bandwidth(bitrate)
     return model
 
 
 def load_encodec_lm(model):
+    """encodec's entropy-coding language model, through its own loader."""
+    _ensure_encodec_checkpoint(ENCODEC_CHECKPOINTS["lm"])
     try:
         return model.get_lm_model()
-    except (OSError, RuntimeError) as exc:
-        raise _encodec_weights_error("encodec_lm_24khz-1608e3c0.th", exc) from None
-
-
-def _encodec_weights_error(checkpoint: str, exc: Exception) -> ToolkitError:
-    import torch
-
-    where = os.path.join(torch.hub.get_dir(), "checkpoints", checkpoint)
-    if os.path.exists(where):
-        return CodecFailure(f"cannot load EnCodec weights {where}: {_first_line(exc)}")
-    return MissingDependency(f"EnCodec weights {checkpoint} are not in the torch hub cache "
-                             f"({where}) and cannot be downloaded ({type(exc).__name__}); run "
-                             f"once with network access to cache them")
+    except (OSError, RuntimeError, KeyError) as exc:
+        raise CodecFailure(f"cannot load EnCodec LM weights {ENCODEC_CHECKPOINTS['lm']}: "
+                           f"{_first_line(exc)}") from None
 
 
 def _first_line(exc: Exception) -> str:
