@@ -28,12 +28,13 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help setup system-deps test-deps demo test lint bats pytest test-models clean
+.PHONY: help setup system-deps test-deps demo test lint bats pytest test-models fuzz clean
 
 help:
 	@echo "make demo    set up, then compress and restore a speech clip with every codec"
 	@echo "make test    set up, then run shellcheck, the bats suites and pytest"
 	@echo "make setup   install FFmpeg/Codec2 (apt) and the Python packages (.venv)"
+	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
 
 setup: system-deps $(VENV)/.installed
 
@@ -67,6 +68,12 @@ pytest: test-deps test-models
 	$(VPY) -m pytest -q tests/
 
 test: lint bats pytest
+
+# The decoders against many more mutants than CI's few hundred (tests/test_fuzz.py).
+FUZZ_COUNT ?= 5000
+fuzz: test-models
+	HF_HOME=$(TEST_MODEL_CACHE)/hf TORCH_HOME=$(TEST_MODEL_CACHE)/torch HF_HUB_OFFLINE=1 \
+	  $(VPY) tests/fuzz_containers.py --count $(FUZZ_COUNT) --seed 7
 
 clean:
 	rm -rf .cache demo-output .pytest_cache

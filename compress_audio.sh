@@ -230,17 +230,24 @@ codec_of() {
 
 # Codecs: encode_EXT SOURCE_RATE STAGED writes STAGED from $input, working in $workdir.
 
+# encode_neural RATE STAGED HELPER_ARGS...: the helper writes into $workdir, never beside
+# OUTPUT, so nothing of it can be left there.
+encode_neural() {
+  local rate=$1 staged_output=$2
+  shift 2
+  to_pcm "$input" "$rate" f32le "$workdir/in.f32"
+  run_helper "$ENCODEC_ENC" "$@" --raw --sample-rate "$rate" "$workdir/in.f32" "$workdir/encoded"
+  cp -- "$workdir/encoded" "$staged_output"
+}
+
 encode_ecdc() {
   local args=(--codec ecdc --bitrate "$ENCODEC_BITRATE" --source-rate "$1")
   [[ $ENCODEC_LM == 0 ]] || args+=(--lm)
-  to_pcm "$input" 24000 f32le "$workdir/in.f32"
-  run_helper "$ENCODEC_ENC" "${args[@]}" --raw --sample-rate 24000 "$workdir/in.f32" "$2"
+  encode_neural 24000 "$2" "${args[@]}"
 }
 
 encode_snac() {
-  to_pcm "$input" "$SNAC_SAMPLE_RATE" f32le "$workdir/in.f32"
-  run_helper "$ENCODEC_ENC" --codec snac --model "$SNAC_MODEL" --source-rate "$1" \
-    --raw --sample-rate "$SNAC_SAMPLE_RATE" "$workdir/in.f32" "$2"
+  encode_neural "$SNAC_SAMPLE_RATE" "$2" --codec snac --model "$SNAC_MODEL" --source-rate "$1"
 }
 
 encode_c2() {
@@ -253,7 +260,7 @@ encode_opus() {
   # SOURCE_RATE is a Vorbis comment, so decoding can restore the original rate.
   run_ffmpeg 4 "$input" -i "file:$input" -map 0:a:0 -vn -ac 1 -ar 16000 -c:a libopus \
     -b:a "${OPUS_BITRATE}k" -application voip -map_metadata -1 \
-    -metadata "SOURCE_RATE=$1" -f ogg "file:$2"
+    -metadata "SOURCE_RATE=$1" -fflags +bitexact -flags:a +bitexact -f ogg "file:$2"
 }
 
 encode_lpcnet() {

@@ -13,7 +13,12 @@ import io
 import os
 import sys
 
-import neural_codec as nc
+try:
+    import neural_codec as nc
+except ImportError as missing:  # numpy, before the codec layer can speak for itself
+    print(f"{os.environ.get('NEURAL_CODEC_PROG') or os.path.basename(__file__)}: Python package "
+          f"missing: {missing.name} (run: make setup)", file=sys.stderr)
+    sys.exit(3)
 
 
 def get_parser(prog: str) -> argparse.ArgumentParser:

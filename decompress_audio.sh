@@ -142,7 +142,8 @@ main() {
     rate=48000
   fi
   stage_output "$output"
-  run_ffmpeg 6 "$output" "${decoded[@]}" -ac 1 -ar "$rate" "file:$staged"
+  run_ffmpeg 6 "$output" "${decoded[@]}" -ac 1 -ar "$rate" -fflags +bitexact -flags:a +bitexact \
+    "file:$staged"
   commit_output "$output"
 }
 

@@ -12,10 +12,12 @@ Containers
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import math
 import os
+import signal
 import struct
 import sys
 import typing as tp
@@ -372,22 +374,27 @@ def _legacy_int(value: tp.Any, name: str, upper: int) -> int | None:
     return value
 
 
+def _safe_loader_reason(exc: Exception) -> str:
+    """The useful line of a weights_only failure: the forbidden global, when it names one."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    named = [line for line in lines if "Unsupported global" in line or "GLOBAL" in line]
+    reason = (named or lines or [type(exc).__name__])[0]
+    return reason[:160]
+
+
 def read_legacy_snac(path: str) -> tuple[dict, list[np.ndarray]]:
     """Read a torch.save'd .snac safely: weights_only refuses any code object, then every field
     is checked. Returns (metadata with keys model/sample_rate/source_rate/length, possibly None,
     codes as 1-D int64 arrays)."""
-    import pickle
-
     import torch
 
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, KeyError,
-            AttributeError, TypeError, OSError, IndexError) as exc:
-        # weights_only lists the forbidden global it met; keep only the first line of it.
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's notes on odd pickle protocols
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - whatever the safe loader trips on, the file is bad
         raise ContainerError(f"not a valid legacy .snac file (refused by the safe loader: "
-                             f"{reason[:160]})") from None
+                             f"{_safe_loader_reason(exc)})") from None
     meta: dict[str, tp.Any] = dict.fromkeys(("model", "sample_rate", "source_rate", "length"))
     if isinstance(obj, dict):
         unknown = [k for k in obj if not any(k in keys for keys in _LEGACY_KEYS.values())]
@@ -462,6 +469,7 @@ def configure_torch(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+@functools.lru_cache(maxsize=4)
 def load_snac(model_id: str):
     """SNAC.from_pretrained on a hub id or a local directory, with one-line errors.
 
@@ -524,6 +532,14 @@ def _ensure_encodec_checkpoint(name: str) -> None:
 
 def load_encodec(bitrate: float | None = None):
     """encodec's pretrained 24 kHz model through its own loader (torch hub cache)."""
+    model = _load_encodec_once()
+    if bitrate is not None:
+        model.set_target_bandwidth(bitrate)
+    return model
+
+
+@functools.lru_cache(maxsize=1)
+def _load_encodec_once():
     try:
         with warnings.catch_warnings():
             # encodec calls torch's deprecated weight_norm; the warning says nothing to users.
@@ -539,11 +555,10 @@ def load_encodec(bitrate: float | None = None):
     except (OSError, RuntimeError, KeyError) as exc:
         raise CodecFailure(f"cannot load EnCodec weights {ENCODEC_CHECKPOINTS['model']}: "
                            f"{_first_line(exc)}") from None
-    if bitrate is not None:
-        model.set_target_bandwidth(bitrate)
     return model
 
 
+@functools.lru_cache(maxsize=1)
 def load_encodec_lm(model):
     """encodec's entropy-coding language model, through its own loader."""
     _ensure_encodec_checkpoint(ENCODEC_CHECKPOINTS["lm"])
@@ -651,7 +666,13 @@ def _read_ecdc_lm(fo: tp.BinaryIO, lm, header: EcdcHeader):
     import torch
     from encodec.quantization.ac import ArithmeticDecoder, build_stable_quantized_cdf
 
-    decoder = ArithmeticDecoder(fo)
+    payload = fo.read()
+    if header.frames * header.codebooks > 64 * 8 * len(payload) + 64:
+        # Even the LM's most likely symbol costs more than 1/64 bit: such a length is corrupt,
+        # and believing it would keep the decoder busy for hours.
+        raise InvalidField(f"length {header.length} is implausible for {len(payload)} bytes "
+                           f"of entropy-coded codes")
+    decoder = ArithmeticDecoder(io.BytesIO(payload))
     codes = torch.zeros(header.codebooks, header.frames, dtype=torch.long)
     states, offset = None, 0
     step_input = torch.zeros(1, header.codebooks, 1, dtype=torch.long)
@@ -661,7 +682,10 @@ def _read_ecdc_lm(fo: tp.BinaryIO, lm, header: EcdcHeader):
             for k in range(header.codebooks):
                 cdf = build_stable_quantized_cdf(probas[0, :, k, 0], decoder.total_range_bits,
                                                  check=False)
-                code = decoder.pull(cdf)
+                try:
+                    code = decoder.pull(cdf)
+                except (RuntimeError, AssertionError, RecursionError):
+                    raise ContainerError("entropy-coded codes are corrupt") from None
                 if code is None:
                     raise TruncatedStream("entropy-coded codes end early")
                 codes[k, t] = code
@@ -789,16 +813,29 @@ def write_atomically(path: str, data: bytes) -> None:
             os.unlink(tmp)
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that `finally` blocks remove temporary files."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__()
+        self.exit_code = exit_code
+
+
+def _raise_interrupt(signum: int, frame: tp.Any) -> None:
+    raise Interrupted(128 + signum)
+
+
 def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
     """Run a helper's body with the toolkit's error voice: one line, a documented exit code.
     Unexpected exceptions are bugs: one line too, with the traceback behind NEURAL_CODEC_DEBUG=1."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return body()
     except ToolkitError as exc:
         return fail(prog, exc)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return getattr(exc, "exit_code", 130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence of a CLI
         if os.environ.get("NEURAL_CODEC_DEBUG"):
             raise

@@ -1,0 +1,17 @@
+"""CI's share of the mutation fuzzer (tests/fuzz_containers.py); `make fuzz` runs many more."""
+
+import os
+import subprocess
+import sys
+
+FUZZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz_containers.py")
+
+
+def test_300_mutated_containers_each_decode_or_fail_with_a_documented_code(model_env):
+    run = subprocess.run([sys.executable, FUZZER, "--count", "300", "--seed", "1",
+                          "--timeout", "60"], env=model_env, capture_output=True, text=True,
+                         timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    counts = {line.split(None, 1)[1]: int(line.split()[0]) for line in run.stdout.splitlines()}
+    assert sum(counts.values()) == 300
+    assert set(counts) <= {"decoded", "rejected 4", "rejected 6"}, counts
