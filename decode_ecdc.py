@@ -9,7 +9,6 @@ then converts it with FFmpeg to the requested format and the original sample rat
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
 
@@ -37,8 +36,7 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         f"(default: {nc.KNOWN_MODELS['snac'][0]})")
     parser.add_argument("--sample-rate", type=int, metavar="HZ",
                         help="SNAC: model rate for legacy files that do not record it")
-    parser.add_argument("--threads", type=int, default=1, metavar="N",
-                        help="torch CPU threads (default: 1)")
+    nc.add_run_arguments(parser)
     return parser
 
 
@@ -87,16 +85,14 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.output is None:
             raise nc.ToolkitError("OUTPUT is required unless --info is given")
-        if args.threads < 1:
-            raise nc.BadValue(f"--threads must be at least 1, got {args.threads}")
         kind = container_of(args.input)
-        nc.configure_torch(args.threads)
         adapter = nc.get_codec("ecdc" if kind == "ecdc" else "snac")
-        decoded = adapter.decode(args.input, nc.DecodeOptions(args.model, args.sample_rate,
-                                                           args.default_model))
-        buffer = io.BytesIO()
-        nc.write_audio(buffer, decoded.samples, decoded.sample_rate)
-        nc.write_atomically(args.output, buffer.getvalue())
+        samples = info(args.input).get("samples") if nc.wants_progress(args) else None
+        opts = nc.DecodeOptions(model=args.model, sample_rate=args.sample_rate,
+                                default_model=args.default_model,
+                                **nc.run_options(args, samples))
+        decoded = adapter.decode(args.input, opts)
+        nc.write_audio(args.output, decoded.chunks, decoded.sample_rate, decoded.length)
         return 0
 
     return nc.run_cli(prog, body)

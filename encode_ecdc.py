@@ -43,8 +43,7 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--source-rate", type=int, metavar="HZ",
                         help="sample rate of the original file, recorded so decoding can "
                         "restore it (default: INPUT's rate)")
-    parser.add_argument("--threads", type=int, default=1, metavar="N",
-                        help="torch CPU threads (default: 1)")
+    nc.add_run_arguments(parser)
     return parser
 
 
@@ -57,8 +56,6 @@ def main(argv: list[str] | None = None) -> int:
         if codec not in nc.CODECS:
             raise nc.ToolkitError(f"{args.output}: unknown extension; use .ecdc or .snac, "
                                   f"or --codec")
-        if args.threads < 1:
-            raise nc.BadValue(f"--threads must be at least 1, got {args.threads}")
         if args.raw and not args.sample_rate:
             raise nc.ToolkitError("--raw needs --sample-rate")
         adapter = nc.get_codec(codec)
@@ -66,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         samples = nc.read_raw_audio(args.input) if args.raw else nc.read_audio(args.input, rate)
         opts = nc.EncodeOptions(source_rate=args.source_rate or rate,
                                 bitrate=float(args.bitrate), use_lm=args.lm,
-                                model=args.model, sample_rate=args.sample_rate)
-        nc.configure_torch(args.threads)
+                                model=args.model, sample_rate=args.sample_rate,
+                                **nc.run_options(args, len(samples)))
         buffer = io.BytesIO()
         adapter.encode(samples, buffer, opts)
         nc.write_atomically(args.output, buffer.getvalue())

@@ -444,20 +444,47 @@ def read_audio(path: str, expected_rate: int) -> np.ndarray:
 def read_raw_audio(path: str) -> np.ndarray:
     """Mono float32 samples [T] of a headerless float32 little-endian file."""
     try:
-        samples = np.fromfile(path, dtype="<f4")
+        if os.path.getsize(path) < 4:
+            raise BadInput(f"{path}: contains no audio samples")
+        # Mapped, not read: an hour of input costs no memory until a chunk touches it.
+        return np.memmap(path, dtype="<f4", mode="r")
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+# A canonical 44-byte header of a mono 32-bit float WAV: written here rather than by libsndfile,
+# whose PEAK chunk holds the time of writing and would make equal decodes differ in bytes.
+_WAV_FLOAT_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
+
+
+def write_audio(path: str, chunks: tp.Iterable[np.ndarray], rate: int, length: int) -> None:
+    """Write `length` mono float32 samples, arriving in chunks, as a 32-bit float WAV, through a
+    temporary name beside `path` renamed into place once complete."""
+    tmp = _temporary_name(path)
+    data_bytes = 4 * length
+    if data_bytes + 36 > 0xFFFFFFFF:
+        raise OutputError(f"{path}: {length} samples do not fit a WAV file (4 GiB at most)")
+    try:
+        with open(tmp, "wb") as out:
+            out.write(_WAV_FLOAT_HEADER.pack(b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 3, 1,
+                                             rate, 4 * rate, 4, 32, b"data", data_bytes))
+            written = 0
+            for chunk in chunks:
+                out.write(np.asarray(chunk, dtype="<f4").tobytes())
+                written += len(chunk)
+        if written != length:
+            raise CodecFailure(f"decoder produced {written} samples, expected {length}")
+        os.replace(tmp, path)
     except OSError as exc:
-        raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if samples.size == 0:
-        raise BadInput(f"{path}: contains no audio samples")
-    return samples.astype(np.float32)
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
-def write_audio(path: str, samples: np.ndarray, rate: int) -> None:
-    """Write mono float32 samples [T] as a 32-bit float WAV."""
-    import soundfile
-
-    soundfile.write(path, np.asarray(samples, dtype=np.float32), rate, subtype="FLOAT",
-                    format="WAV")
+def _temporary_name(path: str) -> str:
+    directory = os.path.dirname(os.path.abspath(path))
+    return os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -469,8 +496,13 @@ def configure_torch(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def load_snac(model_id: str, device: str = "cpu"):
+    """The SNAC model `model_id`, loaded once per process, weight norm folded, on `device`."""
+    return _load_snac_once(model_id).to(device)
+
+
 @functools.lru_cache(maxsize=4)
-def load_snac(model_id: str):
+def _load_snac_once(model_id: str):
     """SNAC.from_pretrained on a hub id or a local directory, with one-line errors.
 
     The hub cache is tried first with local_files_only, so a cached model costs no network
@@ -489,9 +521,9 @@ def load_snac(model_id: str):
                 raise MissingDependency(f"SNAC model directory {model_id} has no {name}")
     try:
         try:
-            return SNAC.from_pretrained(model_id, local_files_only=True)
+            model = SNAC.from_pretrained(model_id, local_files_only=True)
         except LocalEntryNotFoundError:
-            return SNAC.from_pretrained(model_id)
+            model = SNAC.from_pretrained(model_id)
     except (OSError, ValueError) as exc:
         if os.path.isdir(model_id):
             raise CodecFailure(f"cannot load SNAC model from {model_id}: "
@@ -502,6 +534,8 @@ def load_snac(model_id: str):
             f"SNAC_MODEL to a local directory with config.json and pytorch_model.bin") from None
     except (TypeError, RuntimeError, KeyError) as exc:
         raise CodecFailure(f"cannot load SNAC model {model_id}: {_first_line(exc)}") from None
+    fold_weight_norm(model)
+    return model
 
 
 ENCODEC_CHECKPOINTS = {"model": "encodec_24khz-d7cc33bc.th", "lm": "encodec_lm_24khz-1608e3c0.th"}
@@ -530,9 +564,10 @@ def _ensure_encodec_checkpoint(name: str) -> None:
                                 f"run once with network access to cache them") from None
 
 
-def load_encodec(bitrate: float | None = None):
-    """encodec's pretrained 24 kHz model through its own loader (torch hub cache)."""
-    model = _load_encodec_once()
+def load_encodec(bitrate: float | None = None, device: str = "cpu"):
+    """encodec's pretrained 24 kHz model through its own loader (torch hub cache), loaded once
+    per process, weight norm folded, on `device`."""
+    model = _load_encodec_once().to(device)
     if bitrate is not None:
         model.set_target_bandwidth(bitrate)
     return model
@@ -555,6 +590,7 @@ def _load_encodec_once():
     except (OSError, RuntimeError, KeyError) as exc:
         raise CodecFailure(f"cannot load EnCodec weights {ENCODEC_CHECKPOINTS['model']}: "
                            f"{_first_line(exc)}") from None
+    fold_weight_norm(model)
     return model
 
 
@@ -575,19 +611,213 @@ def _first_line(exc: Exception) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Running the models in chunks: memory stays bounded however long the input, and the results
+# match whole-file calls (exactly for SNAC; EnCodec's LSTMs see a left context instead of the
+# whole past, see EncodecRunner).
+
+CHUNK_SECONDS = 10.0
+
+
+def fold_weight_norm(model) -> None:
+    """Replace weight-norm parametrisations by the weights they compute, once after loading,
+    instead of recomputing them on every forward call. The outputs do not change."""
+    import torch
+    from torch.nn.utils import parametrize
+
+    for module in model.modules():
+        if parametrize.is_parametrized(module, "weight"):  # snac's parametrizations
+            parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+        elif hasattr(module, "weight_g"):  # encodec's older weight_norm hook
+            torch.nn.utils.remove_weight_norm(module)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def counter_normal(key: int, start: int, count: int) -> np.ndarray:
+    """Standard normal float32 values that are a pure function of (key, position), for positions
+    start .. start+count-1: Box-Muller over two splitmix64 hashes of each position. Any segment
+    of the stream comes out exactly, without generating what precedes it."""
+    base = (np.arange(start, start + count, dtype=np.uint64) * np.uint64(2)
+            + (np.uint64(key) << np.uint64(48)))
+    u1 = ((_splitmix64(base) >> np.uint64(11)).astype(np.float64) + 1.0) * 2.0 ** -53
+    u2 = (_splitmix64(base + np.uint64(1)) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+    return (np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)).astype(np.float32)
+
+
+class SnacRunner:
+    """SNAC encode and decode in chunks aligned to the model's largest stride and attention window,
+    each run with enough context on both sides to cover the receptive field and then cropped.
+
+    Codes equal those of `model.encode` on the whole file. Decoding needs one more thing: every
+    decoder block adds noise, which `snac` draws from torch's global generator. Here the noise is
+    `counter_normal(block, absolute position)`, so a decode is repeatable and a chunked decode
+    equals a whole one; it is the same distribution (standard normal), so nothing else changes.
+    """
+
+    ENCODER_CONTEXT = 8192  # samples; the encoder's receptive field is about 5,000 each side
+    DECODER_CONTEXT = 32  # latent frames; the decoder's is about 16 each side
+
+    def __init__(self, model, chunk_seconds: float = CHUNK_SECONDS, device: str = "cpu"):
+        self.model = model
+        self.device = device
+        self.hop = int(model.hop_length)
+        self.strides = list(model.vq_strides)
+        self.unit = math.lcm(self.strides[0], model.attn_window_size or 1)  # latent frames
+        units = max(1, round(chunk_seconds * model.sampling_rate / self.hop / self.unit))
+        self.chunk = units * self.unit
+        # Local attention mixes whole windows, so an edge effect anywhere in a window reaches all
+        # of it: the margins cover one window more than the convolutions' reach.
+        window = model.attn_window_size or 0
+        encoder_frames = math.ceil(self.ENCODER_CONTEXT / self.hop) + window
+        self.encoder_margin = math.ceil(encoder_frames / self.unit) * self.unit
+        self.decoder_margin = math.ceil((self.DECODER_CONTEXT + window) / self.unit) * self.unit
+        self._noise_origin = 0  # latent frame at which the running decoder chunk starts
+        self._install_positional_noise()
+
+    def frames_for(self, samples: int) -> int:
+        """Latent frames of an input of `samples` once padded as `SNAC.preprocess` pads it."""
+        return math.ceil(samples / (self.hop * self.unit)) * self.unit
+
+    def _spans(self, frames: int, margin: int) -> tp.Iterator[tuple[int, int, int, int]]:
+        for start in range(0, frames, self.chunk):
+            stop = min(frames, start + self.chunk)
+            yield start, stop, max(0, start - margin), min(frames, stop + margin)
+
+    def encode(self, samples: np.ndarray, progress=None) -> list[np.ndarray]:
+        """Samples [T] -> codes, one int64 array per level."""
+        import torch
+
+        frames = self.frames_for(len(samples))
+        levels: list[list[np.ndarray]] = [[] for _ in self.strides]
+        for start, stop, lo, hi in self._spans(frames, self.encoder_margin):
+            segment = np.zeros((hi - lo) * self.hop, dtype=np.float32)
+            piece = samples[lo * self.hop: hi * self.hop]
+            segment[: len(piece)] = piece
+            x = torch.from_numpy(segment)[None, None].to(self.device)
+            with torch.inference_mode():
+                z = self.model.encoder(x)[..., start - lo: stop - lo]
+                _, codes = self.model.quantizer(z)
+            for level, code in zip(levels, codes):
+                level.append(code[0].cpu().numpy())
+            if progress:
+                progress((stop - start) * self.hop)
+        return [np.concatenate(level) for level in levels]
+
+    def decode(self, codes: tp.Sequence[np.ndarray], progress=None) -> tp.Iterator[np.ndarray]:
+        """Codes (one array per level) -> samples, chunk by chunk, padding included."""
+        import torch
+
+        frames = len(codes[0]) * self.strides[0]
+        for start, stop, lo, hi in self._spans(frames, self.decoder_margin):
+            window = [torch.from_numpy(np.ascontiguousarray(c[lo // s: hi // s]))[None]
+                      .to(self.device) for c, s in zip(codes, self.strides)]
+            self._noise_origin = lo
+            with torch.inference_mode():
+                wav = self.model.decoder(self.model.quantizer.from_codes(window))
+            if progress:
+                progress((stop - start) * self.hop)
+            yield wav[0, 0, (start - lo) * self.hop: (stop - lo) * self.hop].cpu().numpy()
+
+    def _install_positional_noise(self) -> None:
+        from snac.layers import DecoderBlock, NoiseBlock
+
+        scale = 1
+        blocks = [m for m in self.model.decoder.modules() if isinstance(m, DecoderBlock)]
+        for key, (block, rate) in enumerate(zip(blocks, self.model.decoder_rates)):
+            scale *= rate  # samples per latent frame at this block's output
+            for noise in (m for m in block.modules() if isinstance(m, NoiseBlock)):
+                noise.forward = functools.partial(self._noisy, noise, key, scale)
+
+    def _noisy(self, block, key: int, scale: int, x):
+        import torch
+
+        values = counter_normal(key, self._noise_origin * scale, x.shape[-1])
+        noise = torch.from_numpy(values).to(device=x.device, dtype=x.dtype)[None, None]
+        return x + noise * block.linear(x)
+
+
+class EncodecRunner:
+    """EnCodec 24 kHz in chunks of whole 320-sample frames. The model is causal, so a chunk needs
+    only past context, but its LSTMs carry state over the whole past: each chunk starts them
+    afresh CONTEXT_FRAMES before its first frame. Inputs up to one chunk run whole, exactly as
+    the package runs them; longer ones agree with a whole-file run to the figures in the README."""
+
+    FRAME = ECDC_FRAME
+    CONTEXT_FRAMES = 150  # 2 s
+
+    def __init__(self, model, chunk_seconds: float = CHUNK_SECONDS, device: str = "cpu"):
+        self.model = model
+        self.device = device
+        self.chunk = max(1, round(chunk_seconds * EncodecAdapter.sample_rate / self.FRAME))
+
+    def _spans(self, frames: int) -> tp.Iterator[tuple[int, int, int]]:
+        for start in range(0, frames, self.chunk):
+            yield start, min(frames, start + self.chunk), max(0, start - self.CONTEXT_FRAMES)
+
+    def encode(self, samples: np.ndarray, progress=None):
+        """Samples [T] -> codes [K, F] (torch, int64)."""
+        import torch
+
+        frames = math.ceil(len(samples) / self.FRAME)
+        parts = []
+        for start, stop, lo in self._spans(frames):
+            piece = np.array(samples[lo * self.FRAME: stop * self.FRAME], dtype=np.float32)
+            x = torch.from_numpy(piece)[None, None].to(self.device)
+            with torch.inference_mode():
+                [(codes, _scale)] = self.model.encode(x)
+            parts.append(codes[0, :, start - lo:].cpu())
+            if progress:
+                progress((stop - start) * self.FRAME)
+        return torch.cat(parts, dim=-1)
+
+    def decode(self, codes, progress=None) -> tp.Iterator[np.ndarray]:
+        """Codes [K, F] -> samples, chunk by chunk."""
+        import torch
+
+        for start, stop, lo in self._spans(codes.shape[-1]):
+            with torch.inference_mode():
+                wav = self.model.decode([(codes[None, :, lo:stop].to(self.device), None)])
+            if progress:
+                progress((stop - start) * self.FRAME)
+            yield wav[0, 0, (start - lo) * self.FRAME:].cpu().numpy()
+
+
+def trim(chunks: tp.Iterable[np.ndarray], length: int) -> tp.Iterator[np.ndarray]:
+    """The first `length` samples of a stream of chunks."""
+    for chunk in chunks:
+        if length <= 0:
+            return
+        yield chunk[:length]
+        length -= len(chunk)
+
+
+# ---------------------------------------------------------------------------------------------
 # Codec adapters: one per codec, one interface, one registry.
 
 @dataclasses.dataclass
-class EncodeOptions:
-    source_rate: int
-    bitrate: float = 1.5  # EnCodec
-    use_lm: bool = False  # EnCodec
-    model: str | None = None  # SNAC
-    sample_rate: int | None = None  # SNAC: the rate the input was resampled to
+class RunOptions:
+    device: str = "cpu"
+    chunk_seconds: float = CHUNK_SECONDS
+    progress: tp.Callable[[int], None] | None = None  # called with samples done
 
 
 @dataclasses.dataclass
-class DecodeOptions:
+class EncodeOptions(RunOptions):
+    source_rate: int = 0  # the original file's rate, recorded for decoding (0: the model's)
+    bitrate: float = 1.5  # EnCodec
+    use_lm: bool = False  # EnCodec
+    model: str | None = None  # SNAC
+    sample_rate: int | None = None  # the rate the input is at; must be the model's
+
+
+@dataclasses.dataclass
+class DecodeOptions(RunOptions):
     model: str | None = None  # SNAC: the user's explicit choice (SNAC_MODEL), if any
     sample_rate: int | None = None  # SNAC: the rate for legacy files that do not record it
     default_model: str | None = None  # SNAC: the model for legacy files that do not record one
@@ -595,7 +825,8 @@ class DecodeOptions:
 
 @dataclasses.dataclass
 class Decoded:
-    samples: np.ndarray  # [T] float32 at `sample_rate`
+    chunks: tp.Iterator[np.ndarray]  # float32 samples at `sample_rate`, `length` in all
+    length: int
     sample_rate: int
     source_rate: int
 
@@ -612,13 +843,14 @@ class EncodecAdapter:
             raise BadValue(f"EnCodec bitrate {opts.bitrate} is not one of 1.5, 3, 6, 12, 24")
         if opts.sample_rate not in (None, self.sample_rate):
             raise BadValue(f"EnCodec needs {self.sample_rate} Hz input, got {opts.sample_rate}")
-        model = load_encodec(opts.bitrate)
+        if len(samples) == 0:
+            raise BadInput("no audio samples to encode")
+        model = load_encodec(opts.bitrate, opts.device)
         lm = load_encodec_lm(model) if opts.use_lm else None
-        wav = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None, None]
-        with torch.inference_mode():
-            [(codes, _scale)] = model.encode(wav)  # codes [1, K, F]; no scale at 24 kHz
-        codes = codes[0]
-        header = EcdcHeader(len(samples), codes.shape[0], opts.use_lm, opts.source_rate)
+        codes = EncodecRunner(model, opts.chunk_seconds, opts.device).encode(samples,
+                                                                            opts.progress)
+        header = EcdcHeader(len(samples), codes.shape[0], opts.use_lm,
+                            opts.source_rate or self.sample_rate)
         write_ecdc_header(out, header)
         if lm is None:
             write_ecdc_packed(out, codes.numpy())
@@ -631,15 +863,14 @@ class EncodecAdapter:
         with open(path, "rb") as fo:
             header = read_ecdc_header(fo)
             if header.use_lm:
-                model = load_encodec()
+                model = load_encodec(device=opts.device)
                 codes = _read_ecdc_lm(fo, load_encodec_lm(model), header)
             else:
                 codes = torch.from_numpy(read_ecdc_packed(fo, header))
-                model = load_encodec()
-        with torch.inference_mode():
-            wav = model.decode([(codes[None], None)])
-        samples = wav[0, 0, : header.length].numpy()
-        return Decoded(samples, self.sample_rate, header.source_rate or self.sample_rate)
+                model = load_encodec(device=opts.device)
+        chunks = EncodecRunner(model, opts.chunk_seconds, opts.device).decode(codes, opts.progress)
+        return Decoded(trim(chunks, header.length), header.length, self.sample_rate,
+                       header.source_rate or self.sample_rate)
 
 
 def _write_ecdc_lm(fo: tp.BinaryIO, lm, codes) -> None:
@@ -700,18 +931,18 @@ class SnacAdapter:
         import torch
 
         model_id = opts.model or KNOWN_MODELS["snac"][0]
-        model = load_snac(model_id)
+        model = load_snac(model_id, opts.device)
         if opts.sample_rate is not None and opts.sample_rate != model.sampling_rate:
             raise BadValue(f"SNAC_SAMPLE_RATE={opts.sample_rate} does not match model "
                            f"{model_id}, which runs at {model.sampling_rate} Hz")
         if len(samples) == 0:
             raise BadInput("no audio samples to encode")
-        wav = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None, None]
-        with torch.inference_mode():
-            codes = model.encode(wav)
-        header = CodesHeader("snac", model_id, int(model.sampling_rate), opts.source_rate,
-                             len(samples), max(1, math.ceil(math.log2(model.codebook_size))))
-        write_ncdc(out, header, [c[0].numpy() for c in codes])
+        runner = SnacRunner(model, opts.chunk_seconds, opts.device)
+        codes = runner.encode(samples, opts.progress)
+        header = CodesHeader("snac", model_id, int(model.sampling_rate),
+                             opts.source_rate or int(model.sampling_rate), len(samples),
+                             max(1, math.ceil(math.log2(model.codebook_size))))
+        write_ncdc(out, header, codes)
 
     def decode(self, path: str, opts: DecodeOptions) -> Decoded:
         with open(path, "rb") as fo:
@@ -722,7 +953,7 @@ class SnacAdapter:
                 header, codes = read_ncdc(fo)
                 meta = dataclasses.asdict(header)
         model_id = self._choose_model(meta.get("model"), opts)
-        model = load_snac(model_id)
+        model = load_snac(model_id, opts.device)
         rate = int(model.sampling_rate)
         recorded_rate = meta.get("sample_rate")
         if recorded_rate is None and meta.get("model") is None:
@@ -731,25 +962,14 @@ class SnacAdapter:
             raise BadInput(f"the file's codes are for {recorded_rate} Hz, model {model_id} "
                            f"runs at {rate} Hz")
         self._check_codes(codes, model, model_id)
-        samples = self.decode_codes(model, codes)
-        if meta.get("length") is not None:
-            if meta["length"] > len(samples):
-                raise InvalidField(f"recorded length {meta['length']} exceeds the "
-                                   f"{len(samples)} samples the codes hold")
-            samples = samples[: meta["length"]]
-        return Decoded(samples, rate, meta.get("source_rate") or rate)
-
-    @staticmethod
-    def decode_codes(model, codes: tp.Sequence[np.ndarray]) -> np.ndarray:
-        """model.decode of codes (one [T_i] array per level) -> samples [T]. The decoder's
-        NoiseBlocks draw from torch's global generator: seeding it makes decoding repeatable."""
-        import torch
-
-        tensors = [torch.from_numpy(np.asarray(c, dtype=np.int64))[None] for c in codes]
-        with torch.inference_mode():
-            torch.manual_seed(0)
-            wav = model.decode(tensors)
-        return wav[0, 0].numpy()
+        runner = SnacRunner(model, opts.chunk_seconds, opts.device)
+        held = len(codes[0]) * runner.strides[0] * runner.hop
+        length = meta.get("length") or held
+        if length > held:
+            raise InvalidField(f"recorded length {length} exceeds the {held} samples the codes "
+                               f"hold")
+        chunks = trim(runner.decode(codes, opts.progress), length)
+        return Decoded(chunks, length, rate, meta.get("source_rate") or rate)
 
     @staticmethod
     def _choose_model(recorded: str | None, opts: DecodeOptions) -> str:
@@ -800,8 +1020,7 @@ def program_name(default: str) -> str:
 
 def write_atomically(path: str, data: bytes) -> None:
     """Write `data` to a temporary name beside `path`, then rename it into place."""
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    tmp = _temporary_name(path)
     try:
         with open(tmp, "wb") as fo:
             fo.write(data)
@@ -811,6 +1030,52 @@ def write_atomically(path: str, data: bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def resolve_device(name: str) -> str:
+    """'cpu', 'cuda' or 'auto' (cuda when torch sees a GPU) -> a torch device name."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise MissingDependency("TORCH_DEVICE=cuda but torch sees no CUDA GPU")
+    return name
+
+
+def add_run_arguments(parser) -> None:
+    """The options both helpers share: threads, device, chunking, progress."""
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="torch CPU threads (default: 1)")
+    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
+                        help="where the model runs (default: cpu)")
+    parser.add_argument("--chunk-seconds", type=float, default=CHUNK_SECONDS, metavar="S",
+                        help="audio per model call; bounds memory, not the result "
+                        f"(default: {CHUNK_SECONDS:g})")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar (there is none when stderr is not a terminal)")
+
+
+def wants_progress(args) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+def run_options(args, total_samples: int | None) -> dict:
+    """RunOptions fields from parsed `add_run_arguments` options; checks their values."""
+    if args.threads < 1:
+        raise BadValue(f"--threads must be at least 1, got {args.threads}")
+    if not 0.1 <= args.chunk_seconds <= 3600:
+        raise BadValue(f"--chunk-seconds must be from 0.1 to 3600, got {args.chunk_seconds:g}")
+    configure_torch(args.threads)
+    progress = None
+    if total_samples and wants_progress(args):
+        from tqdm import tqdm
+
+        bar = tqdm(total=total_samples, unit="sample", unit_scale=True, leave=False,
+                   file=sys.stderr)
+        progress = bar.update
+    return {"device": resolve_device(args.device), "chunk_seconds": args.chunk_seconds,
+            "progress": progress}
 
 
 class Interrupted(KeyboardInterrupt):
