@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Usage: compress_audio.sh [-f] [--] INPUT OUTPUT
+# Usage: compress_audio.sh [-f] [-q] [--] INPUT OUTPUT
+#        compress_audio.sh [-f] [-q] [-j N] -c EXT -o DIR [--] INPUT...
 #
 # Compress any audio FFmpeg can read into a low-bitrate codec chosen by OUTPUT's extension:
 #   .ecdc    EnCodec 24 kHz, 1.5-24 kbps         .snac    SNAC 24/32/44 kHz, 0.98-2.6 kbps
@@ -8,14 +9,22 @@
 # INPUT is downmixed to mono and resampled to the codec's rate; its sample rate is recorded
 # (.ecdc, .snac, .opus) so decompress_audio.sh can restore it.
 #
+# The second form compresses many inputs into DIR as NAME.EXT, loading each model once per
+# worker; a failing input is reported and skipped, and the exit code is then 8.
+#
 # Options:
-#   -f, --force   replace OUTPUT if it already exists
-#   -h, --help    show this help and exit
+#   -f, --force         replace OUTPUT if it already exists
+#   -c, --codec EXT     codec of a batch: ecdc, snac, c2, opus, lpcnet or nesc
+#   -o, --output-dir D  directory a batch writes into (must exist)
+#   -j, --jobs N        worker processes for a batch (default: 1)
+#   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
+#   -h, --help          show this help and exit
 #
 # Environment:
 #   PYTHON_BIN        Python with the toolkit's packages (default: .venv/bin/python beside
 #                     this script if present, else python3)
 #   TORCH_THREADS     CPU threads for the neural codecs (default: 1)
+#   TORCH_DEVICE      cpu, cuda or auto (cuda when a GPU is visible) (default: cpu)
 #   ENCODEC_ENC       encoder helper (default: encode_ecdc.py beside this script)
 #   ENCODEC_BITRATE   EnCodec kbps: 1.5, 3, 6, 12 or 24 (default: 1.5)
 #   ENCODEC_LM        1: entropy-code EnCodec with its language model; 0: plain (default: 0)
@@ -30,7 +39,8 @@
 #   FFMPEG, FFPROBE, C2ENC   programs to run (default: ffmpeg, ffprobe, c2enc)
 #
 # Exit codes: 0 ok, 1 internal error, 2 usage, 3 missing dependency, 4 bad or corrupt input,
-#   5 bad environment value, 6 codec failure, 7 output refused or not writable, 130 interrupted.
+#   5 bad environment value, 6 codec failure, 7 output refused or not writable,
+#   8 some files of a batch failed, 130 interrupted.
 set -euo pipefail
 
 PROG=${0##*/}
@@ -44,7 +54,7 @@ SNAC_MODEL_SET=${SNAC_MODEL:+1}
 if [[ -x $SCRIPT_DIR/.venv/bin/python ]]; then
   : "${PYTHON_BIN:=$SCRIPT_DIR/.venv/bin/python}"
 fi
-: "${PYTHON_BIN:=python3}" "${TORCH_THREADS:=1}"
+: "${PYTHON_BIN:=python3}" "${TORCH_THREADS:=1}" "${TORCH_DEVICE:=cpu}"
 : "${ENCODEC_ENC:=$SCRIPT_DIR/encode_ecdc.py}" "${ENCODEC_DEC:=$SCRIPT_DIR/decode_ecdc.py}"
 : "${ENCODEC_BITRATE:=1.5}" "${ENCODEC_LM:=0}" "${SNAC_VARIANT:=24khz}"
 : "${CODEC2_MODE:=1200}" "${OPUS_BITRATE:=6}"
@@ -87,11 +97,15 @@ validate_env() {
   case $ENCODEC_BITRATE in 1.5 | 3 | 6 | 12 | 24) ;; *)
     die 5 "ENCODEC_BITRATE=$ENCODEC_BITRATE: expected 1.5, 3, 6, 12 or 24" ;;
   esac
+  case $TORCH_DEVICE in cpu | cuda | auto) ;; *)
+    die 5 "TORCH_DEVICE=$TORCH_DEVICE: expected cpu, cuda or auto" ;;
+  esac
   [[ $ENCODEC_LM == [01] ]] || die 5 "ENCODEC_LM=$ENCODEC_LM: expected 0 or 1"
+  [[ ! -v SNAC_MODEL || -n $SNAC_MODEL ]] ||
+    die 5 "SNAC_MODEL is empty: expected a hub id or a local directory"
   rate=$(snac_variant_rate "$SNAC_VARIANT") ||
     die 5 "SNAC_VARIANT=$SNAC_VARIANT: expected 24khz, 32khz or 44khz"
   : "${SNAC_MODEL:=hubertsiuzdak/snac_$SNAC_VARIANT}" "${SNAC_SAMPLE_RATE:=$rate}"
-  [[ -n $SNAC_MODEL ]] || die 5 "SNAC_MODEL is empty: expected a hub id or a local directory"
   in_range "$SNAC_SAMPLE_RATE" 1000 384000 ||
     die 5 "SNAC_SAMPLE_RATE=$SNAC_SAMPLE_RATE: expected a rate in Hz from 1000 to 384000"
   case $CODEC2_MODE in 3200 | 2400 | 1600 | 1400 | 1300 | 1200 | 700C) ;; *)
@@ -150,8 +164,8 @@ cleanup() {
 # The result is written to a hidden name beside OUTPUT (same extension, so tools that pick their
 # format from the name see the right one) and renamed into place only on success.
 stage_output() {
-  local name=${1##*/}
-  staged=$(mktemp --suffix=".${name##*.}" "$(dirname -- "$1")/.${name:0:100}.XXXXXX") ||
+  local name=${1##*/} ext=${1##*.}
+  staged=$(mktemp --suffix=".${ext,,}" "$(dirname -- "$1")/.${name:0:100}.XXXXXX") ||
     die 7 "$1: cannot create a file in $(dirname -- "$1")"
   chmod "$(printf '%o' $((0666 & ~0$(umask))))" "$staged"
 }
@@ -196,7 +210,9 @@ run_helper() {
       die 3 "$PYTHON_BIN not found; run 'make setup' or set PYTHON_BIN"
   fi
   [[ -f $script ]] || die 5 "helper $script not found (check ENCODEC_ENC / ENCODEC_DEC)"
-  NEURAL_CODEC_PROG=$PROG "$PYTHON_BIN" "$script" --threads "$TORCH_THREADS" "$@" || exit
+  local common=(--threads "$TORCH_THREADS" --device "$TORCH_DEVICE")
+  ((!quiet)) || common+=(--quiet)
+  NEURAL_CODEC_PROG=$PROG "$PYTHON_BIN" "$script" "${common[@]}" "$@" || exit
 }
 
 # run_binary VAR PROGRAM PRODUCT ARGS...: an external codec that must write PRODUCT.
@@ -211,12 +227,15 @@ run_binary() {
 
 # expand_args TEMPLATE IN OUT: TEMPLATE's words with %i and %o replaced, in array $expanded.
 expand_args() {
-  local word
+  local word words
   expanded=()
   read -r -a words <<<"$1"
   for word in "${words[@]}"; do
-    word=${word//"%i"/$2}
-    expanded+=("${word//"%o"/$3}")
+    # Through placeholders, so a %o inside the input's own name stays as it is.
+    word=${word//"%i"/$'\x01'}
+    word=${word//"%o"/$'\x02'}
+    word=${word//$'\x01'/$2}
+    expanded+=("${word//$'\x02'/$3}")
   done
 }
 
@@ -228,27 +247,101 @@ codec_of() {
   echo "$ext"
 }
 
+# Batches: run_items JOBS FUNCTION ARGS... calls `FUNCTION I ARG` for each ARG (I counts from 1),
+# at most JOBS at a time, each in a subshell with its own $workdir/I; the exit status of each
+# lands in $workdir/I/status, and a staged output of a failed item is removed.
+run_items() {
+  local jobs=$1 fn=$2 i=0 arg
+  shift 2
+  for arg in "$@"; do
+    i=$((i + 1))
+    mkdir "$workdir/$i"
+    while (($(jobs -rp | wc -l) >= jobs)); do wait -n || true; done
+    run_item "$i" "$fn" "$arg" &
+  done
+  wait
+}
+
+# run_item I FUNCTION ARG: the body of one background item of run_items.
+run_item() {
+  workdir=$workdir/$1 staged=''
+  trap 'echo $? >"$workdir/status"; [[ -z $staged ]] || rm -f -- "$staged"' EXIT
+  "$2" "$1" "$3"
+}
+
+# batch_output INPUT: where a batch writes INPUT's result.
+batch_output() {
+  local name=${1##*/}
+  printf '%s/%s.%s\n' "$outdir" "${name%.*}" "$batch_ext"
+}
+
+# check_batch INPUT...: the batch's names must not collide.
+check_batch() {
+  local input seen=" " name
+  for input in "$@"; do
+    name=$(batch_output "$input")
+    [[ $seen != *" $name "* ]] || die 2 "$input: a second input would also write $name"
+    seen+="$name "
+  done
+}
+
+# run_neural_batch HELPER ARGS...: the items that queued $workdir/I/item, split over $jobs
+# helpers that each load the model once.
+run_neural_batch() {
+  local item k=0 lists=()
+  for item in "$workdir"/*/item; do
+    [[ -e $item ]] || continue
+    cat -- "$item" >>"$workdir/list.$((k % jobs))"
+    k=$((k + 1))
+  done
+  for ((k = 0; k < jobs; k++)); do
+    [[ ! -e $workdir/list.$k ]] || lists+=("$workdir/list.$k")
+  done
+  for item in "${lists[@]}"; do
+    (run_helper "$@" --batch "$item" >"$item.out") &
+  done
+  wait || true
+}
+
+# finish_batch COUNT: exit 0 when all COUNT items succeeded, else 8 with a count.
+finish_batch() {
+  local failed
+  failed=$(grep -Lx 0 "$workdir"/*/status 2>/dev/null | wc -l)
+  ((failed == 0)) || die 8 "$failed of $1 files failed"
+}
+
 # Codecs: encode_EXT SOURCE_RATE STAGED writes STAGED from $input, working in $workdir.
 
-# encode_neural RATE STAGED HELPER_ARGS...: the helper writes into $workdir, never beside
-# OUTPUT, so nothing of it can be left there.
+# neural_args CODEC: the encoder helper's arguments and the model's rate, in helper_args and
+# model_rate; fails for codecs that are not neural.
+neural_args() {
+  case $1 in
+    ecdc)
+      model_rate=24000
+      helper_args=(--codec ecdc --bitrate "$ENCODEC_BITRATE")
+      [[ $ENCODEC_LM == 0 ]] || helper_args+=(--lm)
+      ;;
+    snac)
+      model_rate=$SNAC_SAMPLE_RATE
+      helper_args=(--codec snac --model "$SNAC_MODEL")
+      ;;
+    *) return 1 ;;
+  esac
+  helper_args+=(--raw --sample-rate "$model_rate")
+}
+
+# encode_neural CODEC SOURCE_RATE STAGED: the helper writes into $workdir, never beside OUTPUT,
+# so nothing of it can be left there.
 encode_neural() {
-  local rate=$1 staged_output=$2
-  shift 2
-  to_pcm "$input" "$rate" f32le "$workdir/in.f32"
-  run_helper "$ENCODEC_ENC" "$@" --raw --sample-rate "$rate" "$workdir/in.f32" "$workdir/encoded"
-  cp -- "$workdir/encoded" "$staged_output"
+  neural_args "$1"
+  to_pcm "$input" "$model_rate" f32le "$workdir/in.f32"
+  run_helper "$ENCODEC_ENC" "${helper_args[@]}" --source-rate "$2" "$workdir/in.f32" \
+    "$workdir/encoded"
+  cp -- "$workdir/encoded" "$3"
 }
 
-encode_ecdc() {
-  local args=(--codec ecdc --bitrate "$ENCODEC_BITRATE" --source-rate "$1")
-  [[ $ENCODEC_LM == 0 ]] || args+=(--lm)
-  encode_neural 24000 "$2" "${args[@]}"
-}
-
-encode_snac() {
-  encode_neural "$SNAC_SAMPLE_RATE" "$2" --codec snac --model "$SNAC_MODEL" --source-rate "$1"
-}
+encode_ecdc() { encode_neural ecdc "$@"; }
+encode_snac() { encode_neural snac "$@"; }
 
 encode_c2() {
   to_pcm "$input" 8000 s16le "$workdir/in.raw"
@@ -274,27 +367,112 @@ encode_nesc() {
   run_binary NESC_ENC "$NESC_ENC" "$2" "${expanded[@]}"
 }
 
-main() {
-  local force=0 positional=() output codec source_rate
+# compress_item I INPUT: one input of a batch. Neural codecs only convert it and queue it for
+# run_neural_batch; the others encode it here.
+compress_item() {
+  local output source_rate
+  input=$2
+  output=$(batch_output "$input")
+  check_input "$input"
+  check_output "$input" "$output" "$force"
+  source_rate=$(probe_rate "$input")
+  if neural_args "$codec"; then
+    to_pcm "$input" "$model_rate" f32le "$workdir/in.f32"
+    printf '%s\t%s\t%s\t%s\n' "$workdir/in.f32" "$workdir/encoded" "$source_rate" "$input" \
+      >"$workdir/item"
+    printf '%s\n' "$output" >"$workdir/destination"
+  else
+    stage_output "$output"
+    "encode_$codec" "$source_rate" "$staged"
+    commit_output "$output"
+  fi
+}
+
+compress_batch() {
+  local dir
+  check_batch "$@"
+  run_items "$jobs" compress_item "$@"
+  if neural_args "$codec"; then
+    run_neural_batch "$ENCODEC_ENC" "${helper_args[@]}"
+    for dir in "$workdir"/*/; do
+      [[ -e $dir/item ]] || continue
+      if [[ -s $dir/encoded ]]; then
+        stage_output "$(<"$dir/destination")"
+        cp -- "$dir/encoded" "$staged"
+        commit_output "$(<"$dir/destination")"
+      else
+        echo 1 >"$dir/status"
+      fi
+    done
+  fi
+  finish_batch "$#"
+}
+
+# parse_options ARGS...: the options both scripts share; the rest in $positional.
+parse_options() {
+  force=0 quiet=0 jobs=1 outdir='' batch_ext='' rate='' positional=()
   while (($#)); do
     case $1 in
       -h | --help) usage ;;
       -f | --force) force=1 ;;
+      -q | --quiet) quiet=1 ;;
+      -c | --codec | -o | --output-dir | -j | --jobs | -r | --rate)
+        if (($# < 2)); then
+          case $1 in
+            -c | --codec) die 2 "$1 needs a codec extension" ;;
+            -o | --output-dir) die 2 "$1 needs a directory" ;;
+            -j | --jobs) die 2 "$1 needs a number of jobs" ;;
+            *) die 2 "$1 needs a sample rate in Hz" ;;
+          esac
+        fi
+        case $1 in
+          -c | --codec) batch_ext=${2#.} ;;
+          -o | --output-dir) outdir=$2 ;;
+          -j | --jobs) jobs=$2 ;;
+          *) [[ $PROG == decompress_audio.sh ]] || die 2 "unknown option: $1 (see --help)"
+            rate=$2 ;;
+        esac
+        shift
+        ;;
       --) shift; positional+=("$@"); break ;;
       -?*) die 2 "unknown option: $1 (see --help)" ;;
       *) positional+=("$1") ;;
     esac
     shift
   done
-  ((${#positional[@]} == 2)) || die 2 "expected INPUT and OUTPUT (see --help)"
-  input=${positional[0]} output=${positional[1]}
-  codec=$(codec_of "$output") ||
-    die 2 "$output: unknown extension; supported: ${CODEC_EXTENSIONS[*]}"
+  in_range "$jobs" 1 256 || die 2 "--jobs $jobs: expected a whole number from 1 to 256"
+  if [[ -n $outdir || -n $batch_ext ]]; then
+    [[ -n $outdir ]] || die 2 "a batch needs -o DIR"
+    [[ -d $outdir ]] || die 7 "$outdir: output directory does not exist"
+    ((${#positional[@]} >= 1)) || die 2 "expected at least one INPUT (see --help)"
+  else
+    ((${#positional[@]} == 2)) || die 2 "expected INPUT and OUTPUT (see --help)"
+  fi
+}
+
+main() {
+  local output source_rate
+  parse_options "$@"
+  if [[ -n $outdir ]]; then
+    [[ -n $batch_ext ]] || die 2 "a batch needs -c EXT"
+    codec=$(codec_of "x.$batch_ext") ||
+      die 2 "-c $batch_ext: unknown codec; supported: ${CODEC_EXTENSIONS[*]}"
+  else
+    output=${positional[1]}
+    codec=$(codec_of "$output") ||
+      die 2 "$output: unknown extension; supported: ${CODEC_EXTENSIONS[*]}"
+  fi
   validate_env
-  check_input "$input"
-  check_output "$input" "$output" "$force"
   require_tool FFMPEG "$FFMPEG"
   require_tool FFPROBE "$FFPROBE"
+  if [[ -n $outdir ]]; then
+    make_workdir
+    compress_batch "${positional[@]}"
+    return
+  fi
+  input=${positional[0]}
+  check_input "$input"
+  check_output "$input" "$output" "$force"
   make_workdir
   source_rate=$(probe_rate "$input")
   stage_output "$output"

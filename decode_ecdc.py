@@ -9,8 +9,10 @@ then converts it with FFmpeg to the requested format and the original sample rat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import typing as tp
 
 try:
     import neural_codec as nc
@@ -24,8 +26,12 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Decode .ecdc (EnCodec) or .snac (SNAC) into a mono WAV at the "
         "model's sample rate.")
-    parser.add_argument("input", metavar="INPUT", help="container to decode")
+    parser.add_argument("input", metavar="INPUT", nargs="?", help="container to decode")
     parser.add_argument("output", metavar="OUTPUT", nargs="?", help="WAV file to write")
+    parser.add_argument("--batch", metavar="LIST",
+                        help="decode every file listed in LIST (tab-separated lines: input, "
+                        "output WAV, name), loading each model once; prints each output and "
+                        "its source rate")
     parser.add_argument("--info", action="store_true",
                         help="print the container's fields as key=value lines and exit")
     parser.add_argument("--model", help="SNAC: hub id or local directory to decode with "
@@ -74,25 +80,56 @@ def info(path: str) -> dict:
     return fields
 
 
+@contextlib.contextmanager
+def naming(path: str) -> tp.Iterator[None]:
+    """Prefix bad-input errors with the file at fault, unless they name it already."""
+    try:
+        yield
+    except nc.BadInput as exc:
+        if str(exc).startswith(path):
+            raise
+        raise type(exc)(f"{path}: {exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     prog = nc.program_name(os.path.basename(__file__))
     args = get_parser(prog).parse_args(argv)
 
-    def body() -> int:
-        if args.info:
-            for key, value in info(args.input).items():
-                print(f"{key}={value}")
-            return 0
-        if args.output is None:
-            raise nc.ToolkitError("OUTPUT is required unless --info is given")
-        kind = container_of(args.input)
+    def decode_one(input_path: str, output: str) -> int:
+        with naming(input_path):
+            return decode_file(input_path, output)
+
+    def decode_file(input_path: str, output: str) -> int:
+        kind = container_of(input_path)
         adapter = nc.get_codec("ecdc" if kind == "ecdc" else "snac")
-        samples = info(args.input).get("samples") if nc.wants_progress(args) else None
+        wanted = nc.wants_progress(args) and not args.batch
+        samples = info(input_path).get("samples") if wanted else None
         opts = nc.DecodeOptions(model=args.model, sample_rate=args.sample_rate,
                                 default_model=args.default_model,
                                 **nc.run_options(args, samples))
-        decoded = adapter.decode(args.input, opts)
-        nc.write_audio(args.output, decoded.chunks, decoded.sample_rate, decoded.length)
+        decoded = adapter.decode(input_path, opts)
+        nc.write_audio(output, decoded.chunks, decoded.sample_rate, decoded.length)
+        return decoded.source_rate
+
+    def decode_listed(fields: list[str]) -> None:
+        source_rate = decode_one(fields[0], fields[1])
+        print(f"{fields[1]}\t{source_rate}", flush=True)
+
+    def body() -> int:
+        if args.batch:
+            # Lines of INPUT, OUTPUT, NAME; prints OUTPUT and the source rate of each success.
+            return nc.run_batch(prog, args.batch, decode_listed, nc.wants_progress(args))
+        if args.input is None:
+            raise nc.UsageError("INPUT is required unless --batch is given")
+        if args.info:
+            with naming(args.input):
+                fields = info(args.input)
+            for key, value in fields.items():
+                print(f"{key}={value}")
+            return 0
+        if args.output is None:
+            raise nc.UsageError("OUTPUT is required unless --info is given")
+        decode_one(args.input, args.output)
         return 0
 
     return nc.run_cli(prog, body)

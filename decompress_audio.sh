@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Usage: decompress_audio.sh [-f] [-r HZ] [--] INPUT OUTPUT
+# Usage: decompress_audio.sh [-f] [-q] [-r HZ] [--] INPUT OUTPUT
+#        decompress_audio.sh [-f] [-q] [-r HZ] [-j N] -o DIR [-c EXT] [--] INPUT...
 #
 # Restore audio compressed by compress_audio.sh. INPUT is recognised by its first bytes:
 # .ecdc (EnCodec, also files of the encodec package), .snac (ours, or a legacy torch.save file),
@@ -8,15 +9,23 @@
 # The audio has its original duration and, where the file records it (.ecdc, .snac, .opus),
 # its original sample rate; otherwise the codec's own rate (8000 for .c2, 16000 for .lpcnet/.nesc).
 #
+# The second form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says), loading
+# each model once per worker; a failing input is reported and skipped, and the exit code is 8.
+#
 # Options:
-#   -r, --rate HZ  sample rate of OUTPUT (default: as above)
-#   -f, --force    replace OUTPUT if it already exists
-#   -h, --help     show this help and exit
+#   -r, --rate HZ       sample rate of OUTPUT (default: as above)
+#   -f, --force         replace OUTPUT if it already exists
+#   -c, --codec EXT     audio format of a batch's outputs (default: wav)
+#   -o, --output-dir D  directory a batch writes into (must exist)
+#   -j, --jobs N        worker processes for a batch (default: 1)
+#   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
+#   -h, --help          show this help and exit
 #
 # Environment:
 #   PYTHON_BIN        Python with the toolkit's packages (default: .venv/bin/python beside
 #                     this script if present, else python3)
 #   TORCH_THREADS     CPU threads for the neural codecs (default: 1)
+#   TORCH_DEVICE      cpu, cuda or auto (cuda when a GPU is visible) (default: cpu)
 #   ENCODEC_DEC       decoder helper (default: decode_ecdc.py beside this script)
 #   SNAC_MODEL        decode .snac with this model (hub id or local directory) instead of the
 #                     one the file records; needed for files that name a model outside the
@@ -30,7 +39,8 @@
 #   The other knobs of compress_audio.sh are validated too, so a typo never passes silently.
 #
 # Exit codes: 0 ok, 1 internal error, 2 usage, 3 missing dependency, 4 bad or corrupt input,
-#   5 bad environment value, 6 codec failure, 7 output refused or not writable, 130 interrupted.
+#   5 bad environment value, 6 codec failure, 7 output refused or not writable,
+#   8 some files of a batch failed, 130 interrupted.
 set -euo pipefail
 
 # Knob defaults, validation and the shared helpers (die, staging, FFmpeg, ...) live in
@@ -64,13 +74,18 @@ container_of() {
 
 # Codecs: decode_KIND sets decoded (FFmpeg input arguments) and native_rate from $input.
 
+# decoder_args: the decoder helper's SNAC options, in helper_args.
+decoder_args() {
+  helper_args=(--default-model "$SNAC_MODEL" --sample-rate "$SNAC_SAMPLE_RATE")
+  [[ -z $SNAC_MODEL_SET ]] || helper_args+=(--model "$SNAC_MODEL")
+}
+
 decode_neural() {
-  local info args=()
+  local info
   info=$(run_helper "$ENCODEC_DEC" --info "$input")
   native_rate=$(sed -n 's/^source_rate=//p' <<<"$info")
-  [[ -z $SNAC_MODEL_SET ]] || args+=(--model "$SNAC_MODEL")
-  args+=(--default-model "$SNAC_MODEL" --sample-rate "$SNAC_SAMPLE_RATE")
-  run_helper "$ENCODEC_DEC" "${args[@]}" "$input" "$workdir/decoded.wav"
+  decoder_args
+  run_helper "$ENCODEC_DEC" "${helper_args[@]}" "$input" "$workdir/decoded.wav"
   decoded=(-i "file:$workdir/decoded.wav")
 }
 
@@ -105,46 +120,95 @@ decode_nesc() {
   decoded=(-f s16le -ar 16000 -ac 1 -i "file:$workdir/out.pcm")
 }
 
-main() {
-  local force=0 rate='' positional=() output kind ext
-  while (($#)); do
-    case $1 in
-      -h | --help) usage ;;
-      -f | --force) force=1 ;;
-      -r | --rate)
-        (($# > 1)) || die 2 "$1 needs a sample rate in Hz"
-        rate=$2
-        shift
-        ;;
-      --) shift; positional+=("$@"); break ;;
-      -?*) die 2 "unknown option: $1 (see --help)" ;;
-      *) positional+=("$1") ;;
-    esac
-    shift
-  done
-  ((${#positional[@]} == 2)) || die 2 "expected INPUT and OUTPUT (see --help)"
-  input=${positional[0]} output=${positional[1]}
-  [[ -z $rate ]] || in_range "$rate" 1000 384000 ||
-    die 2 "--rate $rate: expected a sample rate in Hz from 1000 to 384000"
-  ext=.${output##*.}
-  [[ $output == *.* && " ${OUTPUT_EXTENSIONS[*]} " == *" ${ext,,} "* ]] ||
-    die 2 "$output: unknown audio extension; supported: ${OUTPUT_EXTENSIONS[*]}"
-  validate_env
+# render OUTPUT: $decoded as OUTPUT's format at the --rate or the recorded rate.
+render() {
+  local ext=${1##*.} out_rate=${rate:-$native_rate}
+  # Opus only runs at 8, 12, 16, 24 and 48 kHz.
+  if [[ ${ext,,} == opus && ! $out_rate =~ ^(8000|12000|16000|24000|48000)$ ]]; then
+    out_rate=48000
+  fi
+  stage_output "$1"
+  run_ffmpeg 6 "$1" "${decoded[@]}" -ac 1 -ar "$out_rate" -fflags +bitexact \
+    -flags:a +bitexact "file:$staged"
+  commit_output "$1"
+}
+
+# check_output_format OUTPUT
+check_output_format() {
+  local ext=.${1##*.}
+  [[ $1 == *.* && " ${OUTPUT_EXTENSIONS[*]} " == *" ${ext,,} "* ]] ||
+    die 2 "$1: unknown audio extension; supported: ${OUTPUT_EXTENSIONS[*]}"
+}
+
+# decompress_item I INPUT: one input of a batch. .ecdc and .snac are queued for
+# run_neural_batch; the others are decoded here.
+decompress_item() {
+  local output kind
+  input=$2
+  output=$(batch_output "$input")
   check_input "$input"
   check_output "$input" "$output" "$force"
-  require_tool FFMPEG "$FFMPEG"
   kind=$(container_of "$input")
-  make_workdir
-  "decode_$kind"
-  rate=${rate:-$native_rate}
-  # Opus only runs at 8, 12, 16, 24 and 48 kHz.
-  if [[ ${ext,,} == .opus && ! $rate =~ ^(8000|12000|16000|24000|48000)$ ]]; then
-    rate=48000
+  case $kind in
+    ecdc | snac)
+      printf '%s\t%s\t%s\n' "$input" "$workdir/decoded.wav" "$input" >"$workdir/item"
+      printf '%s\n' "$output" >"$workdir/destination"
+      ;;
+    *)
+      "decode_$kind"
+      render "$output"
+      ;;
+  esac
+}
+
+decompress_batch() {
+  local wav source_rate dir
+  check_batch "$@"
+  run_items "$jobs" decompress_item "$@"
+  decoder_args
+  run_neural_batch "$ENCODEC_DEC" "${helper_args[@]}"
+  cat -- "$workdir"/list.*.out 2>/dev/null | while IFS=$'\t' read -r wav source_rate; do
+    dir=${wav%/decoded.wav}
+    native_rate=$source_rate decoded=(-i "file:$wav")
+    if (
+      trap '[[ -z ${staged:-} ]] || rm -f -- "$staged"' EXIT
+      render "$(<"$dir/destination")"
+    ); then
+      touch "$dir/rendered"
+    fi
+  done
+  for dir in "$workdir"/*/; do
+    [[ ! -e $dir/item || -e $dir/rendered ]] || echo 1 >"$dir/status"
+  done
+  finish_batch "$#"
+}
+
+main() {
+  local output kind
+  parse_options "$@"
+  [[ -z $rate ]] || in_range "$rate" 1000 384000 ||
+    die 2 "--rate $rate: expected a sample rate in Hz from 1000 to 384000"
+  if [[ -n $outdir ]]; then
+    batch_ext=${batch_ext:-wav}
+    check_output_format "x.$batch_ext"
+  else
+    output=${positional[1]}
+    check_output_format "$output"
   fi
-  stage_output "$output"
-  run_ffmpeg 6 "$output" "${decoded[@]}" -ac 1 -ar "$rate" -fflags +bitexact -flags:a +bitexact \
-    "file:$staged"
-  commit_output "$output"
+  validate_env
+  require_tool FFMPEG "$FFMPEG"
+  require_tool FFPROBE "$FFPROBE"
+  make_workdir
+  if [[ -n $outdir ]]; then
+    decompress_batch "${positional[@]}"
+    return
+  fi
+  input=${positional[0]}
+  check_input "$input"
+  check_output "$input" "$output" "$force"
+  kind=$(container_of "$input")
+  "decode_$kind"
+  render "$output"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

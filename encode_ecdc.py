@@ -26,8 +26,13 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Encode a mono WAV at the model's sample rate into .ecdc "
         "(EnCodec 24 kHz) or .snac (SNAC).")
-    parser.add_argument("input", metavar="INPUT", help="mono WAV at the model's sample rate")
-    parser.add_argument("output", metavar="OUTPUT", help="container to write (.ecdc or .snac)")
+    parser.add_argument("input", metavar="INPUT", nargs="?",
+                        help="mono WAV at the model's sample rate")
+    parser.add_argument("output", metavar="OUTPUT", nargs="?",
+                        help="container to write (.ecdc or .snac)")
+    parser.add_argument("--batch", metavar="LIST",
+                        help="encode every file listed in LIST (tab-separated lines: input, "
+                        "output, source rate, name), loading the model once")
     parser.add_argument("--codec", choices=sorted(nc.CODECS),
                         help="codec to use (default: from OUTPUT's extension)")
     parser.add_argument("--bitrate", choices=BITRATES, default="1.5",
@@ -51,23 +56,37 @@ def main(argv: list[str] | None = None) -> int:
     prog = nc.program_name(os.path.basename(__file__))
     args = get_parser(prog).parse_args(argv)
 
-    def body() -> int:
-        codec = args.codec or os.path.splitext(args.output)[1].lstrip(".").lower()
+    def encode_one(input_path: str, output: str, source_rate: int | None) -> None:
+        codec = args.codec or os.path.splitext(output)[1].lstrip(".").lower()
         if codec not in nc.CODECS:
-            raise nc.ToolkitError(f"{args.output}: unknown extension; use .ecdc or .snac, "
-                                  f"or --codec")
-        if args.raw and not args.sample_rate:
-            raise nc.ToolkitError("--raw needs --sample-rate")
-        adapter = nc.get_codec(codec)
-        rate = args.sample_rate or _rate_of(args.input)
-        samples = nc.read_raw_audio(args.input) if args.raw else nc.read_audio(args.input, rate)
-        opts = nc.EncodeOptions(source_rate=args.source_rate or rate,
-                                bitrate=float(args.bitrate), use_lm=args.lm,
-                                model=args.model, sample_rate=args.sample_rate,
-                                **nc.run_options(args, len(samples)))
+            raise nc.UsageError(f"{output}: unknown extension; use .ecdc or .snac, or --codec")
+        if source_rate is not None and not 1 <= source_rate <= nc.MAX_RATE:
+            raise nc.BadValue(f"source rate {source_rate} Hz is out of range 1..{nc.MAX_RATE}")
+        rate = args.sample_rate or _rate_of(input_path)
+        samples = nc.read_raw_audio(input_path) if args.raw else nc.read_audio(input_path, rate)
+        opts = nc.EncodeOptions(source_rate=source_rate or rate, bitrate=float(args.bitrate),
+                                use_lm=args.lm, model=args.model, sample_rate=rate,
+                                **nc.run_options(args, None if args.batch else len(samples)))
         buffer = io.BytesIO()
-        adapter.encode(samples, buffer, opts)
-        nc.write_atomically(args.output, buffer.getvalue())
+        try:
+            nc.get_codec(codec).encode(samples, buffer, opts)
+        except nc.RateMismatch as exc:
+            if args.sample_rate:
+                raise
+            raise nc.BadInput(f"{input_path}: {exc}") from None  # the file's own rate
+        nc.write_atomically(output, buffer.getvalue())
+
+    def body() -> int:
+        if args.raw and not args.sample_rate:
+            raise nc.UsageError("--raw needs --sample-rate")
+        if args.batch:
+            # Lines of INPUT, OUTPUT, SOURCE_RATE (may be empty), NAME for messages.
+            return nc.run_batch(prog, args.batch,
+                                lambda f: encode_one(f[0], f[1], int(f[2]) if f[2] else None),
+                                nc.wants_progress(args))
+        if args.input is None or args.output is None:
+            raise nc.UsageError("INPUT and OUTPUT are required unless --batch is given")
+        encode_one(args.input, args.output, args.source_rate)
         return 0
 
     return nc.run_cli(prog, body)

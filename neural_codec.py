@@ -33,12 +33,17 @@ EXIT_BAD_INPUT = 4
 EXIT_BAD_VALUE = 5
 EXIT_CODEC_FAILURE = 6
 EXIT_OUTPUT = 7
+EXIT_BATCH = 8  # some files of a batch failed; each was reported
 
 
 class ToolkitError(Exception):
     """An error reported to the user as one line, with a documented exit code."""
 
     exit_code = 1
+
+
+class UsageError(ToolkitError):
+    exit_code = EXIT_USAGE
 
 
 class MissingDependency(ToolkitError):
@@ -55,6 +60,10 @@ class BadValue(ToolkitError):
 
 class CodecFailure(ToolkitError):
     exit_code = EXIT_CODEC_FAILURE
+
+
+class RateMismatch(BadValue):
+    """The input's sample rate is not the model's: the caller's setting, or the file's."""
 
 
 class OutputError(ToolkitError):
@@ -289,7 +298,7 @@ def read_ecdc_header(fo: tp.BinaryIO) -> EcdcHeader:
         raise InvalidField(f"JSON header of {size} bytes is implausibly large")
     try:
         meta = json.loads(_read_exactly(fo, size, "JSON header").decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise InvalidField("JSON header is not valid JSON") from None
     if not isinstance(meta, dict):
         raise InvalidField("JSON header is not an object")
@@ -552,7 +561,9 @@ def _ensure_encodec_checkpoint(name: str) -> None:
     where = os.path.join(torch.hub.get_dir(), "checkpoints", name)
     if os.path.exists(where):
         return
-    print(f"{program_name('neural_codec')}: downloading {name} to {where}", file=sys.stderr)
+    if sys.stderr.isatty():
+        print(f"{program_name(os.path.basename(sys.argv[0]))}: downloading {name} to {where}",
+              file=sys.stderr)
     try:
         os.makedirs(os.path.dirname(where), exist_ok=True)
         torch.hub.download_url_to_file(ENCODEC_URL + name, where,
@@ -612,8 +623,8 @@ def _first_line(exc: Exception) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Running the models in chunks: memory stays bounded however long the input, and the results
-# match whole-file calls (exactly for SNAC; EnCodec's LSTMs see a left context instead of the
-# whole past, see EncodecRunner).
+# match whole-file calls (SNAC's codes exactly; EnCodec's LSTMs see a left context instead of
+# the whole past, see EncodecRunner).
 
 CHUNK_SECONDS = 10.0
 
@@ -654,7 +665,9 @@ class SnacRunner:
     """SNAC encode and decode in chunks aligned to the model's largest stride and attention window,
     each run with enough context on both sides to cover the receptive field and then cropped.
 
-    Codes equal those of `model.encode` on the whole file. Decoding needs one more thing: every
+    Codes equal those of `model.encode` on the whole file, and decoded audio that of a whole-file
+    decode to float rounding (about 1e-6 relative: convolutions over other lengths sum in
+    another order). Decoding needs one more thing: every
     decoder block adds noise, which `snac` draws from torch's global generator. Here the noise is
     `counter_normal(block, absolute position)`, so a decode is repeatable and a chunked decode
     equals a whole one; it is the same distribution (standard normal), so nothing else changes.
@@ -842,7 +855,8 @@ class EncodecAdapter:
         if opts.bitrate not in ECDC_CODEBOOKS:
             raise BadValue(f"EnCodec bitrate {opts.bitrate} is not one of 1.5, 3, 6, 12, 24")
         if opts.sample_rate not in (None, self.sample_rate):
-            raise BadValue(f"EnCodec needs {self.sample_rate} Hz input, got {opts.sample_rate}")
+            raise RateMismatch(f"the input is at {opts.sample_rate} Hz, EnCodec needs "
+                               f"{self.sample_rate} Hz")
         if len(samples) == 0:
             raise BadInput("no audio samples to encode")
         model = load_encodec(opts.bitrate, opts.device)
@@ -933,8 +947,8 @@ class SnacAdapter:
         model_id = opts.model or KNOWN_MODELS["snac"][0]
         model = load_snac(model_id, opts.device)
         if opts.sample_rate is not None and opts.sample_rate != model.sampling_rate:
-            raise BadValue(f"SNAC_SAMPLE_RATE={opts.sample_rate} does not match model "
-                           f"{model_id}, which runs at {model.sampling_rate} Hz")
+            raise RateMismatch(f"the input is at {opts.sample_rate} Hz, model {model_id} "
+                               f"needs {model.sampling_rate} Hz (SNAC_SAMPLE_RATE)")
         if len(samples) == 0:
             raise BadInput("no audio samples to encode")
         runner = SnacRunner(model, opts.chunk_seconds, opts.device)
@@ -1084,6 +1098,29 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, exit_code: int) -> None:
         super().__init__()
         self.exit_code = exit_code
+
+
+def run_batch(prog: str, list_path: str, one: tp.Callable[[list[str]], None],
+              progress: bool = False) -> int:
+    """Run `one` on the tab-separated fields of each line of `list_path` (the last field names
+    the file in messages). A failing file is reported and skipped; the rest still run."""
+    try:
+        with open(list_path, encoding="utf-8") as fo:
+            lines = [line.rstrip("\n").split("\t") for line in fo if line.strip()]
+    except OSError as exc:
+        raise BadInput(f"{list_path}: cannot read ({exc.strerror or exc})") from None
+    failed = 0
+    if progress:
+        from tqdm import tqdm
+
+        lines = tqdm(lines, unit="file", leave=False, file=sys.stderr)
+    for fields in lines:
+        try:
+            one(fields)
+        except ToolkitError as exc:
+            print(f"{prog}: {fields[-1]}: {exc}", file=sys.stderr)
+            failed += 1
+    return EXIT_BATCH if failed else 0
 
 
 def _raise_interrupt(signum: int, frame: tp.Any) -> None:

@@ -1,0 +1,538 @@
+#!/usr/bin/env bats
+# decompress_audio.sh: options, content sniffing, corrupt inputs and the restored audio (duration,
+# sample rate, format) for every codec, with the real FFmpeg, Codec2 and model classes
+# (random-weight checkpoints), plus stand-ins for the unpackaged LPCNet and NESC.
+
+# shellcheck disable=SC2154,SC2030,SC2031 # bats' run sets stderr and stderr_lines; each @test exports its own stand-ins
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+  load 'test_helper/common-setup'
+  common_setup_file
+  # Compressed fixtures, each made once by compress_audio.sh itself.
+  export ENC=$BATS_FILE_TMPDIR/enc
+  mkdir -p "$ENC"
+  compress_audio.sh "$REF/mono24k.wav" "$ENC/clip.ecdc"
+  compress_audio.sh "$REF/mono24k.wav" "$ENC/clip.snac"
+  compress_audio.sh "$REF/mono24k.wav" "$ENC/clip.c2"
+  CODEC2_MODE=3200 compress_audio.sh "$REF/mono24k.wav" "$ENC/3200.c2"
+  compress_audio.sh "$REF/mono48k.flac" "$ENC/clip.opus"
+  compress_audio.sh "$REF/aac44k.m4a" "$ENC/m4a.opus"
+  compress_audio.sh "$REF/stereo44k.mp3" "$ENC/mp3.ecdc"
+  compress_audio.sh "$REF/mono8k.wav" "$ENC/8k.snac"
+  ENCODEC_LM=1 compress_audio.sh "$REF/mono24k.wav" "$ENC/lm.ecdc"
+}
+
+setup() {
+  load 'test_helper/common-setup'
+  common_setup
+}
+
+# --- help and usage -------------------------------------------------------------------------
+
+@test "-h prints the usage on stdout and exits 0" {
+  run -0 --separate-stderr decompress_audio.sh -h
+  assert_line --index 0 'Usage: decompress_audio.sh [-f] [-q] [-r HZ] [--] INPUT OUTPUT'
+  assert_line '  -r, --rate HZ       sample rate of OUTPUT (default: as above)'
+  assert_line --partial 'Exit codes: 0 ok, 1 internal error, 2 usage, 3 missing dependency'
+  assert_equal "$stderr" ''
+}
+
+@test "--help prints the same usage as -h" {
+  run -0 --separate-stderr decompress_audio.sh -h
+  local short=$output
+  run -0 --separate-stderr decompress_audio.sh --help
+  assert_output "$short"
+  assert_equal "$stderr" ''
+}
+
+@test "no arguments is a usage error (exit 2)" {
+  run -2 --separate-stderr decompress_audio.sh
+  assert_equal "$stderr" 'decompress_audio.sh: expected INPUT and OUTPUT (see --help)'
+  refute_output
+}
+
+@test "an unknown option is a usage error (exit 2)" {
+  run -2 --separate-stderr decompress_audio.sh -x "$ENC/clip.c2" out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: unknown option: -x (see --help)'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "an OUTPUT extension that is not an audio format is a usage error (exit 2)" {
+  run -2 --separate-stderr decompress_audio.sh "$ENC/clip.c2" out/clip.c2
+  assert_equal "$stderr" 'decompress_audio.sh: out/clip.c2: unknown audio extension; supported: .wav .flac .mp3 .ogg .opus .m4a .aac .aiff'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "-r without a rate is a usage error (exit 2)" {
+  run -2 --separate-stderr decompress_audio.sh "$ENC/clip.c2" out/clip.wav -r
+  assert_equal "$stderr" 'decompress_audio.sh: -r needs a sample rate in Hz'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a rate below 1000 Hz is a usage error (exit 2)" {
+  run -2 --separate-stderr decompress_audio.sh --rate 999 "$ENC/clip.c2" out/clip.wav
+  assert_equal "$stderr" \
+    'decompress_audio.sh: --rate 999: expected a sample rate in Hz from 1000 to 384000'
+  refute_output
+  assert_dir_empty out
+}
+
+# --- bad input (exit 4) ---------------------------------------------------------------------
+
+@test "a missing INPUT is refused with exit 4" {
+  run -4 --separate-stderr decompress_audio.sh missing.snac out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: missing.snac: no such file'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a directory as INPUT is refused with exit 4" {
+  mkdir clip.snac
+  run -4 --separate-stderr decompress_audio.sh clip.snac out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: clip.snac: is a directory'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "an empty INPUT is refused with exit 4" {
+  touch clip.ecdc
+  run -4 --separate-stderr decompress_audio.sh clip.ecdc out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: clip.ecdc: file is empty'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a file of no known format is refused with exit 4" {
+  echo 'just some text' >notes.txt
+  run -4 --separate-stderr decompress_audio.sh notes.txt out/clip.wav
+  assert_equal "$stderr" \
+    'decompress_audio.sh: notes.txt: not a file this toolkit can decode (unknown format)'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a .ecdc renamed .snac is refused by its content (exit 4)" {
+  cp "$ENC/clip.ecdc" clip.snac
+  run -4 --separate-stderr decompress_audio.sh clip.snac out/clip.wav
+  assert_equal "$stderr" \
+    'decompress_audio.sh: clip.snac: the extension says .snac but the content is .ecdc'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a .snac renamed .ecdc is refused by its content (exit 4)" {
+  cp "$ENC/clip.snac" clip.ecdc
+  run -4 --separate-stderr decompress_audio.sh clip.ecdc out/clip.wav
+  assert_equal "$stderr" \
+    'decompress_audio.sh: clip.ecdc: the extension says .ecdc but the content is .snac'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a .ecdc renamed .bin is recognised by its content and decodes" {
+  cp "$ENC/clip.ecdc" clip.bin
+  run -0 --separate-stderr decompress_audio.sh clip.bin out/clip.wav
+  refute_output
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/clip.wav)" 24000
+  assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")"
+}
+
+@test "a .snac with a flipped byte fails its checksum (exit 4)" {
+  cp "$ENC/clip.snac" clip.snac
+  flip_byte clip.snac $(($(size_of clip.snac) / 2))
+  run -4 --separate-stderr decompress_audio.sh clip.snac out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: clip.snac: checksum mismatch: the file is corrupt or truncated'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a .ecdc cut short inside its codes is refused with exit 4" {
+  # 1.5 s at 75 frames/s is 113 frames of 2 codebooks x 10 bits: 283 bytes of codes.
+  head -c -50 "$ENC/clip.ecdc" >clip.ecdc
+  run -4 --separate-stderr decompress_audio.sh clip.ecdc out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: clip.ecdc: codes end early: expected 283 bytes, found 233'
+  refute_regex "$stderr" 'Traceback'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a .ecdc cut short inside its header is refused with exit 4" {
+  head -c 20 "$ENC/clip.ecdc" >clip.ecdc
+  run -4 --separate-stderr decompress_audio.sh clip.ecdc out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: clip.ecdc: file ends inside the JSON header'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "an entropy-coded .ecdc cut short is refused with exit 4" {
+  head -c -40 "$ENC/lm.ecdc" >clip.ecdc
+  run -4 --separate-stderr decompress_audio.sh clip.ecdc out/clip.wav
+  assert_regex "$stderr" '^decompress_audio\.sh: clip\.ecdc: entropy-coded codes (end early|are corrupt)$'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a .snac naming a model outside the known set needs SNAC_MODEL (exit 4)" {
+  cp -rL "$HF_HOME"/hub/models--hubertsiuzdak--snac_24khz/snapshots/* "$PWD/my-snac"
+  run -0 env SNAC_MODEL="$PWD/my-snac" compress_audio.sh "$REF/mono24k.wav" clip.snac
+  run -4 --separate-stderr decompress_audio.sh clip.snac out/clip.wav
+  assert_equal "$stderr" "decompress_audio.sh: clip.snac: the file names SNAC model '$PWD/my-snac', which is not a known model; set SNAC_MODEL to load it if you trust it"
+  refute_output
+  assert_dir_empty out
+}
+
+# --- OUTPUT refused (exit 7) ----------------------------------------------------------------
+
+@test "an existing OUTPUT is kept, byte for byte, without -f (exit 7)" {
+  printf 'keep me' >out/clip.wav
+  run -7 --separate-stderr decompress_audio.sh "$ENC/clip.c2" out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: out/clip.wav: already exists (use -f to replace it)'
+  refute_output
+  assert_equal "$(cat out/clip.wav)" 'keep me'
+  assert_equal "$(ls -A out)" clip.wav
+}
+
+@test "-f replaces an existing OUTPUT" {
+  printf 'old' >out/clip.wav
+  run -0 --separate-stderr decompress_audio.sh -f "$ENC/clip.c2" out/clip.wav
+  refute_output
+  assert_equal "$(rate_of out/clip.wav)" 8000
+}
+
+@test "OUTPUT that is INPUT itself is refused with exit 7" {
+  cp "$ENC/clip.ecdc" clip.wav
+  run -7 --separate-stderr decompress_audio.sh -f clip.wav clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: clip.wav: OUTPUT is the same file as INPUT'
+  refute_output
+  assert_files_equal clip.wav "$ENC/clip.ecdc"
+}
+
+@test "OUTPUT in a directory that does not exist is refused with exit 7" {
+  run -7 --separate-stderr decompress_audio.sh "$ENC/clip.c2" nowhere/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: nowhere/clip.wav: directory nowhere does not exist'
+  refute_output
+  assert_dir_not_exists nowhere
+}
+
+# --- bad knob values (exit 5) ---------------------------------------------------------------
+
+@test "the knobs of compress_audio.sh are validated too: CODEC2_MODE=999 exits 5" {
+  run -5 --separate-stderr env CODEC2_MODE=999 decompress_audio.sh "$ENC/clip.c2" out/clip.wav
+  assert_equal "$stderr" \
+    'decompress_audio.sh: CODEC2_MODE=999: expected 3200, 2400, 1600, 1400, 1300, 1200 or 700C'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "NESC_DEC_ARGS without %i is refused with exit 5" {
+  printf 'STUB' >clip.nesc
+  run -5 --separate-stderr env NESC_DEC_ARGS='-o %o' decompress_audio.sh clip.nesc out/clip.wav
+  assert_equal "$stderr" \
+    'decompress_audio.sh: NESC_DEC_ARGS=-o %o: must contain %i (input) and %o (output)'
+  refute_output
+  assert_dir_empty out
+}
+
+# --- missing dependencies (exit 3) ----------------------------------------------------------
+
+@test "FFMPEG=/nonexistent is a missing dependency (exit 3)" {
+  run -3 --separate-stderr env FFMPEG=/nonexistent decompress_audio.sh "$ENC/clip.c2" out/clip.wav
+  assert_equal "$stderr" \
+    'decompress_audio.sh: /nonexistent not found (set by FFMPEG); install it or point FFMPEG at it'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "C2DEC=/nonexistent is a missing dependency (exit 3)" {
+  run -3 --separate-stderr env C2DEC=/nonexistent decompress_audio.sh "$ENC/clip.c2" out/clip.wav
+  assert_equal "$stderr" \
+    'decompress_audio.sh: /nonexistent not found (set by C2DEC); install it or point C2DEC at it'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "FFPROBE=/nonexistent is a missing dependency when decoding .opus (exit 3)" {
+  run -3 --separate-stderr env FFPROBE=/nonexistent decompress_audio.sh "$ENC/clip.opus" out/clip.wav
+  assert_equal "$stderr" \
+    'decompress_audio.sh: /nonexistent not found (set by FFPROBE); install it or point FFPROBE at it'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a SNAC model missing from the Hugging Face cache exits 3 naming the model" {
+  mkdir empty-hf
+  run -3 --separate-stderr env HF_HOME="$PWD/empty-hf" \
+    decompress_audio.sh "$ENC/clip.snac" out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: SNAC model hubertsiuzdak/snac_24khz is not in the Hugging Face cache and cannot be downloaded (LocalEntryNotFoundError); run once with network access to cache it, or set SNAC_MODEL to a local directory with config.json and pytorch_model.bin'
+  refute_regex "$stderr" 'Traceback'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "EnCodec weights missing from the torch hub cache exit 3 naming the checkpoint" {
+  # A proxy that refuses every connection keeps the attempted download off the network.
+  local where=$PWD/empty-torch/hub/checkpoints/encodec_24khz-d7cc33bc.th
+  mkdir empty-torch
+  run -3 --separate-stderr env TORCH_HOME="$PWD/empty-torch" \
+    https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
+    decompress_audio.sh "$ENC/clip.ecdc" out/clip.wav
+  refute_output
+  refute_regex "$stderr" 'Traceback'
+  assert_equal "${stderr_lines[-1]%% (<*}" \
+    "decompress_audio.sh: EnCodec weights encodec_24khz-d7cc33bc.th are not in the torch hub cache ($where) and cannot be downloaded"
+  assert_dir_empty out
+}
+
+# --- restored audio: .ecdc and .snac --------------------------------------------------------
+
+@test ".ecdc restores a mono 24 kHz WAV of the original duration" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/clip.ecdc" out/clip.wav
+  refute_output
+  assert_equal "$stderr" ''
+  assert_equal "$(codec_name_of out/clip.wav)" pcm_s16le
+  assert_equal "$(rate_of out/clip.wav)" 24000
+  assert_equal "$(channels_of out/clip.wav)" 1
+  assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")"
+}
+
+@test ".ecdc of a stereo 44.1 kHz MP3 comes back mono at 44.1 kHz" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/mp3.ecdc" out/clip.wav
+  refute_output
+  assert_equal "$(rate_of out/clip.wav)" 44100
+  assert_equal "$(channels_of out/clip.wav)" 1
+  assert_duration out/clip.wav "$(duration_of "$REF/stereo44k.mp3")"
+}
+
+@test "an entropy-coded .ecdc (ENCODEC_LM=1) decodes to the same audio as the plain one" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/lm.ecdc" out/lm.wav
+  refute_output
+  run -0 decompress_audio.sh "$ENC/clip.ecdc" out/plain.wav
+  assert_duration out/lm.wav "$(duration_of "$REF/mono24k.wav")"
+  assert_files_equal out/lm.wav out/plain.wav
+}
+
+@test ".snac restores the original duration and rate, the same bytes every time" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/clip.snac" out/first.flac
+  refute_output
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/first.flac)" 24000
+  assert_duration out/first.flac "$(duration_of "$REF/mono24k.wav")"
+  run -0 decompress_audio.sh "$ENC/clip.snac" out/second.flac
+  assert_files_equal out/first.flac out/second.flac
+}
+
+@test ".snac of an 8 kHz WAV comes back at 8 kHz" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/8k.snac" out/clip.wav
+  refute_output
+  assert_equal "$(rate_of out/clip.wav)" 8000
+  assert_duration out/clip.wav "$(duration_of "$REF/mono8k.wav")"
+}
+
+@test "-r 16000 overrides the recorded sample rate" {
+  run -0 --separate-stderr decompress_audio.sh -r 16000 "$ENC/clip.ecdc" out/clip.wav
+  refute_output
+  assert_equal "$(rate_of out/clip.wav)" 16000
+  assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")"
+}
+
+# --- restored audio: .c2 and .opus ----------------------------------------------------------
+
+@test ".c2 decodes at 8 kHz, at most one 40 ms frame short" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/clip.c2" out/clip.wav
+  refute_output
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/clip.wav)" 8000
+  assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")" 0.04 0.001
+}
+
+@test ".c2 decodes with the mode in its header, whatever CODEC2_MODE says" {
+  run -0 --separate-stderr env CODEC2_MODE=700C decompress_audio.sh "$ENC/3200.c2" out/clip.wav
+  refute_output
+  assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")" 0.04 0.001
+}
+
+@test "--rate 16000 resamples .c2 to 16 kHz" {
+  run -0 --separate-stderr decompress_audio.sh --rate 16000 "$ENC/clip.c2" out/clip.wav
+  refute_output
+  assert_equal "$(rate_of out/clip.wav)" 16000
+  assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")" 0.04 0.001
+}
+
+@test ".opus restores the source rate from its SOURCE_RATE tag" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/clip.opus" out/clip.wav
+  refute_output
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/clip.wav)" 48000
+  assert_duration out/clip.wav "$(duration_of "$REF/mono48k.flac")"
+}
+
+@test ".opus of an M4A comes back at 44.1 kHz with the M4A's duration" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/m4a.opus" out/clip.wav
+  refute_output
+  assert_equal "$(rate_of out/clip.wav)" 44100
+  assert_duration out/clip.wav "$(duration_of "$REF/aac44k.m4a")"
+}
+
+@test "an Ogg Opus without a SOURCE_RATE tag decodes at 48 kHz" {
+  lavfi 'sine=sample_rate=16000:duration=1' plain.opus -c:a libopus -b:a 16k
+  run -0 --separate-stderr decompress_audio.sh plain.opus out/clip.wav
+  refute_output
+  assert_equal "$(rate_of out/clip.wav)" 48000
+  assert_duration out/clip.wav 1
+}
+
+# --- OUTPUT formats -------------------------------------------------------------------------
+
+@test "OUTPUT .flac is FLAC at the original rate" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/clip.opus" out/clip.flac
+  refute_output
+  assert_equal "$(codec_name_of out/clip.flac)" flac
+  assert_equal "$(rate_of out/clip.flac)" 48000
+  assert_duration out/clip.flac "$(duration_of "$REF/mono48k.flac")"
+}
+
+@test "OUTPUT .mp3 is MP3 at the original rate" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/clip.opus" out/clip.mp3
+  refute_output
+  assert_equal "$(codec_name_of out/clip.mp3)" mp3
+  assert_equal "$(rate_of out/clip.mp3)" 48000
+  assert_duration out/clip.mp3 "$(duration_of "$REF/mono48k.flac")"
+}
+
+@test "OUTPUT .ogg is Ogg Vorbis at the original rate" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/mp3.ecdc" out/clip.ogg
+  refute_output
+  assert_equal "$(codec_name_of out/clip.ogg)" vorbis
+  assert_equal "$(rate_of out/clip.ogg)" 44100
+  assert_duration out/clip.ogg "$(duration_of "$REF/stereo44k.mp3")"
+}
+
+# --- .lpcnet and .nesc through stand-ins ----------------------------------------------------
+
+@test ".lpcnet round trips through lpcnet_demo and comes back at 16 kHz" {
+  make_codec_stubs bin
+  export LPCNET_BIN=$PWD/bin/lpcnet_demo STUB_LOG=$PWD/stub.log
+  run -0 env EXPECT_PCM_BYTES=$((2 * 16000 * 3 / 2)) \
+    compress_audio.sh "$REF/mono24k.wav" clip.lpcnet
+  run -0 --separate-stderr decompress_audio.sh clip.lpcnet out/clip.wav
+  refute_output
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/clip.wav)" 16000
+  assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")"
+  run -0 cat stub.log
+  assert_equal "${#lines[@]}" 2
+  assert_line --index 1 --regexp '^lpcnet_demo -decode clip\.lpcnet /[^ ]+/out\.pcm$'
+  refute_line --partial CONTRACT
+}
+
+@test ".nesc round trips through NESC_ENC and NESC_DEC with the default \"%i %o\"" {
+  make_codec_stubs bin
+  export NESC_ENC=$PWD/bin/nesc_enc NESC_DEC=$PWD/bin/nesc_dec STUB_LOG=$PWD/stub.log
+  run -0 env EXPECT_PCM_BYTES=$((2 * 16000)) compress_audio.sh "$REF/stereo44k.mp3" clip.nesc
+  run -0 --separate-stderr decompress_audio.sh clip.nesc out/clip.flac
+  refute_output
+  assert_equal "$(rate_of out/clip.flac)" 16000
+  assert_duration out/clip.flac "$(duration_of "$REF/stereo44k.mp3")"
+  run -0 cat stub.log
+  assert_line --index 1 --regexp '^nesc_dec clip\.nesc /[^ ]+/out\.pcm$'
+  refute_line --partial CONTRACT
+}
+
+@test "NESC_DEC_ARGS places %i and %o among extra words" {
+  make_codec_stubs bin
+  export NESC_ENC=$PWD/bin/nesc_enc NESC_DEC=$PWD/bin/nesc_dec STUB_LOG=$PWD/stub.log
+  run -0 compress_audio.sh "$REF/mono24k.wav" clip.nesc
+  run -0 --separate-stderr env NESC_DEC_ARGS='--in %i --out %o' \
+    decompress_audio.sh clip.nesc out/clip.wav
+  refute_output
+  assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")"
+  run -0 cat stub.log
+  assert_line --index 1 --regexp '^nesc_dec --in clip\.nesc --out /[^ ]+/out\.pcm$'
+  refute_line --partial CONTRACT
+}
+
+@test "a .nesc whose name contains %o reaches NESC_DEC intact" {
+  make_codec_stubs bin
+  export NESC_ENC=$PWD/bin/nesc_enc NESC_DEC=$PWD/bin/nesc_dec STUB_LOG=$PWD/stub.log
+  run -0 compress_audio.sh "$REF/mono24k.wav" '100%off.nesc'
+  run -0 --separate-stderr decompress_audio.sh '100%off.nesc' out/clip.wav
+  refute_output
+  run -0 cat stub.log
+  assert_line --index 1 --regexp '^nesc_dec 100%off\.nesc /[^ ]+/out\.pcm$'
+}
+
+@test "a missing NESC_DEC exits 3 naming the binary and the variable" {
+  printf 'STUB' >clip.nesc
+  run -3 --separate-stderr env NESC_DEC="$PWD/nowhere/nesc_dec" \
+    decompress_audio.sh clip.nesc out/clip.wav
+  assert_equal "$stderr" "decompress_audio.sh: $PWD/nowhere/nesc_dec not found (set by NESC_DEC); install it or point NESC_DEC at it"
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a NESC_DEC that is not executable exits 3" {
+  make_codec_stubs bin
+  chmod -x bin/nesc_dec
+  printf 'STUB' >clip.nesc
+  run -3 --separate-stderr env NESC_DEC="$PWD/bin/nesc_dec" \
+    decompress_audio.sh clip.nesc out/clip.wav
+  assert_equal "$stderr" "decompress_audio.sh: $PWD/bin/nesc_dec is not executable (set by NESC_DEC)"
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a NESC_DEC that fails exits 6 and leaves no OUTPUT" {
+  make_codec_stubs bin
+  printf 'STUB' >clip.nesc
+  run -6 --separate-stderr env NESC_DEC="$PWD/bin/nesc_dec" STUB_MODE=fail \
+    decompress_audio.sh clip.nesc out/clip.wav
+  assert_equal "$stderr" "decompress_audio.sh: $PWD/bin/nesc_dec (set by NESC_DEC) failed with exit status 9"
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a NESC_DEC that writes nothing exits 6 and leaves no OUTPUT" {
+  make_codec_stubs bin
+  printf 'STUB' >clip.nesc
+  run -6 --separate-stderr env NESC_DEC="$PWD/bin/nesc_dec" STUB_MODE=silent \
+    decompress_audio.sh clip.nesc out/clip.wav
+  assert_equal "$stderr" "decompress_audio.sh: $PWD/bin/nesc_dec (set by NESC_DEC) wrote no output"
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a missing LPCNET_BIN exits 3 naming the binary and the variable" {
+  printf 'STUB' >clip.lpcnet
+  run -3 --separate-stderr env LPCNET_BIN="$PWD/nowhere/lpcnet_demo" \
+    decompress_audio.sh clip.lpcnet out/clip.wav
+  assert_equal "$stderr" "decompress_audio.sh: $PWD/nowhere/lpcnet_demo not found (set by LPCNET_BIN); install it or point LPCNET_BIN at it"
+  refute_output
+  assert_dir_empty out
+}
+
+@test "an LPCNET_BIN that fails to decode exits 6 and leaves no OUTPUT" {
+  make_codec_stubs bin
+  printf 'STUB' >clip.lpcnet
+  run -6 --separate-stderr env LPCNET_BIN="$PWD/bin/lpcnet_demo" STUB_MODE=fail \
+    decompress_audio.sh clip.lpcnet out/clip.wav
+  assert_equal "$stderr" "decompress_audio.sh: $PWD/bin/lpcnet_demo (set by LPCNET_BIN) failed with exit status 9"
+  refute_output
+  assert_dir_empty out
+}
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+@test "no temporary files are left in TMPDIR after a success or a failure" {
+  mkdir tmp
+  run -0 env TMPDIR="$PWD/tmp" decompress_audio.sh "$ENC/clip.c2" out/clip.wav
+  cp "$ENC/clip.snac" clip.snac
+  flip_byte clip.snac 40
+  run -4 env TMPDIR="$PWD/tmp" decompress_audio.sh clip.snac out/bad.wav
+  assert_dir_empty tmp
+  assert_equal "$(ls -A out)" clip.wav
+}

@@ -1,0 +1,628 @@
+"""The helpers end to end through the real model loaders (SNAC.from_pretrained, encodec's
+pretrained loader) on random-weight checkpoints of the real architectures, and their CLI errors.
+
+References are the packages' own calls on the same inputs: `model.encode` / `model.decode` for
+SNAC (with the toolkit's position-keyed decoder noise), `encodec.compress` / `encodec.decompress`
+for .ecdc. Audio is kept short (0.5 to 2 s) so the whole module runs in well under a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import decode_ecdc
+import encode_ecdc
+import neural_codec as nc
+from conftest import (RATE, ROOT, assert_one_line_error, make_signal, read_wav,
+                      subprocess_env)
+
+pytestmark = pytest.mark.usefixtures("model_cache")
+
+SNAC_24 = "hubertsiuzdak/snac_24khz"
+THREADS = ("--threads", "2")
+ENCODE = "encode_ecdc.py"
+DECODE = "decode_ecdc.py"
+
+
+def encode(*argv) -> None:
+    assert encode_ecdc.main([*THREADS, *map(str, argv)]) == 0
+
+
+def decode(*argv) -> None:
+    assert decode_ecdc.main([*THREADS, *map(str, argv)]) == 0
+
+
+def read_ncdc_file(path):
+    with open(path, "rb") as fo:
+        return nc.read_ncdc(fo)
+
+
+def ecdc_parts(data: bytes) -> tuple[dict, bytes]:
+    """(JSON header, payload) of .ecdc bytes."""
+    magic, version, size = struct.unpack("!4sBI", data[:9])
+    assert (magic, version) == (b"ECDC", 0)
+    return json.loads(data[9:9 + size]), data[9 + size:]
+
+
+def write_ncdc_file(path, header: nc.CodesHeader, codes) -> str:
+    with open(path, "wb") as fo:
+        nc.write_ncdc(fo, header, codes)
+    return str(path)
+
+
+def random_snac24_codes(frames_of_coarsest: int = 3, seed: int = 0) -> list[np.ndarray]:
+    """Valid snac_24khz codes: levels of n, 2n, 4n codes below 4096 (4n x 512 samples)."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 4096, size=frames_of_coarsest * k) for k in (1, 2, 4)]
+
+
+# ---------------------------------------------------------------------------------------------
+# SNAC
+
+@pytest.fixture(scope="module")
+def snac24_model():
+    """snac_24khz through the package's own loader and the offline hub cache."""
+    from snac import SNAC
+
+    return SNAC.from_pretrained(SNAC_24)
+
+
+@pytest.fixture(scope="module")
+def snac24_file(tmp_path_factory):
+    """(signal, WAV path, .snac path) for one encode of 1 s + 123 samples at 24 kHz."""
+    import soundfile
+
+    directory = tmp_path_factory.mktemp("snac24")
+    samples = make_signal(RATE + 123)
+    wav = directory / "in.wav"
+    soundfile.write(str(wav), samples, RATE, subtype="FLOAT")
+    encode(wav, directory / "out.snac")
+    return samples, wav, directory / "out.snac"
+
+
+def test_snac_container_records_the_model_rates_and_original_length(snac24_file):
+    samples, _, path = snac24_file
+    header, codes = read_ncdc_file(path)
+    assert header == nc.CodesHeader("snac", SNAC_24, 24000, 24000, len(samples), 12)
+    padded = math.ceil(len(samples) / 2048) * 2048
+    assert [len(c) for c in codes] == [padded // 512 // s for s in (4, 2, 1)]
+
+
+def test_snac_encode_writes_the_models_own_codes(snac24_file, snac24_model):
+    import torch
+
+    samples, _, path = snac24_file
+    with torch.inference_mode():
+        expected = snac24_model.encode(torch.from_numpy(samples)[None, None])
+    _, codes = read_ncdc_file(path)
+    assert len(codes) == len(expected)
+    for read, direct in zip(codes, expected):
+        np.testing.assert_array_equal(read, direct[0].numpy())
+
+
+def toolkit_noise_decode(model, codes) -> np.ndarray:
+    """The model's own whole-file decode of `codes` [T_i per level] -> samples [T], with the
+    decoder noise the toolkit defines for SNAC (NoiseBlocks draw counter_normal(block,
+    absolute position), installed on this model instance by SnacRunner)."""
+    import torch
+
+    nc.SnacRunner(model)
+    with torch.inference_mode():
+        return model.decode([torch.from_numpy(np.asarray(c))[None] for c in codes])[0, 0].numpy()
+
+
+def test_snac_file_decodes_to_the_models_own_decode_of_its_codes(snac24_file, snac24_model,
+                                                                  tmp_path):
+    samples, _, path = snac24_file
+    decode(path, tmp_path / "out.wav")
+    restored, rate = read_wav(tmp_path / "out.wav")
+
+    _, codes = read_ncdc_file(path)
+    direct = toolkit_noise_decode(snac24_model, codes)
+    assert rate == 24000
+    assert restored.tobytes() == direct[:len(samples)].tobytes()
+
+
+def test_snac_decoder_noise_is_a_function_of_block_and_position_only():
+    whole = nc.counter_normal(3, 1000, 5000)
+    assert whole.dtype == np.float32
+    assert nc.counter_normal(3, 3000, 3000).tobytes() == whole[2000:].tobytes()
+    assert not np.array_equal(nc.counter_normal(4, 1000, 5000), whole)
+    assert abs(float(whole.mean())) < 0.05 and abs(float(whole.std()) - 1) < 0.05
+
+
+def test_snac_chunked_decode_matches_a_whole_file_decode(snac24_model, tmp_path):
+    # 2.2 s of codes in chunks of 16 latent frames, each decoded with 32 frames of context a side.
+    codes = random_snac24_codes(frames_of_coarsest=26, seed=5)
+    length = 26 * 4 * 512 - 100
+    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+        "snac", SNAC_24, 24000, 24000, length, 12), codes)
+    decode("--chunk-seconds", "0.35", path, tmp_path / "chunked.wav")
+    chunked, _ = read_wav(tmp_path / "chunked.wav")
+    whole = toolkit_noise_decode(snac24_model, codes)[:length]
+    assert len(chunked) == length
+    # Not bit-exact: convolutions over shorter inputs round differently (about 5e-7 here).
+    np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-5)
+
+
+def test_snac_chunked_encode_writes_the_codes_of_a_whole_file_encode(snac24_model, write_wav,
+                                                                     tmp_path):
+    import torch
+
+    samples = make_signal(2 * RATE + 77, seed=3)
+    encode("--chunk-seconds", "0.35", write_wav(samples), tmp_path / "chunked.snac")
+    _, codes = read_ncdc_file(tmp_path / "chunked.snac")
+    with torch.inference_mode():
+        whole = snac24_model.encode(torch.from_numpy(samples)[None, None])
+    for read, direct in zip(codes, whole, strict=True):
+        np.testing.assert_array_equal(read, direct[0].numpy())
+
+
+def test_snac_restores_the_original_length_not_the_padded_one(snac24_file, tmp_path):
+    samples, _, path = snac24_file
+    decode(path, tmp_path / "out.wav")
+    restored, rate = read_wav(tmp_path / "out.wav")
+    assert (len(restored), rate) == (len(samples), 24000)
+    assert len(samples) % 2048  # the test means something only if padding happened
+    assert np.isfinite(restored).all() and np.abs(restored).max() > 0
+
+
+def test_snac_decoding_gives_byte_identical_files_every_time(snac24_file, tmp_path):
+    import torch
+
+    _, _, path = snac24_file
+    decode(path, tmp_path / "first.wav")
+    torch.manual_seed(12345)  # whatever torch's global generator holds must not matter,
+    torch.rand(1000)
+    time.sleep(1.1)  # nor when the file is written (libsndfile's PEAK chunk holds a time)
+    decode(path, tmp_path / "second.wav")
+    assert (tmp_path / "first.wav").read_bytes() == (tmp_path / "second.wav").read_bytes()
+
+
+def test_snac_decoding_in_a_fresh_process_gives_the_same_bytes(snac24_file, tmp_path):
+    _, _, path = snac24_file
+    decode(path, tmp_path / "here.wav")
+    subprocess.run([sys.executable, str(ROOT / DECODE), *THREADS, str(path),
+                    str(tmp_path / "there.wav")], check=True, capture_output=True,
+                   env=subprocess_env())
+    assert (tmp_path / "here.wav").read_bytes() == (tmp_path / "there.wav").read_bytes()
+
+
+def test_snac_decoding_with_another_thread_count_differs_only_by_rounding(snac24_file, tmp_path):
+    _, _, path = snac24_file
+    decode(path, tmp_path / "two.wav")
+    assert decode_ecdc.main(["--threads", "1", str(path), str(tmp_path / "one.wav")]) == 0
+    np.testing.assert_allclose(read_wav(tmp_path / "one.wav")[0],
+                               read_wav(tmp_path / "two.wav")[0], rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("variant, rate", [("32khz", 32000), ("44khz", 44100)])
+def test_snac_variant_round_trip_keeps_rate_and_length(variant, rate, write_wav, tmp_path):
+    model = f"hubertsiuzdak/snac_{variant}"
+    samples = make_signal(int(rate * 0.6) + 7, rate)
+    wav = write_wav(samples, rate)
+    encode("--model", model, "--sample-rate", rate, "--source-rate", 48000,
+           wav, tmp_path / "out.snac")
+
+    header, codes = read_ncdc_file(tmp_path / "out.snac")
+    assert (header.model, header.sample_rate, header.source_rate, header.length) == \
+        (model, rate, 48000, len(samples))
+    padded = math.ceil(len(samples) / 12288) * 12288  # hop 384 x lcm(stride 8, window 32)
+    assert [len(c) for c in codes] == [padded // 384 // s for s in (8, 4, 2, 1)]
+
+    decode(tmp_path / "out.snac", tmp_path / "out.wav")
+    restored, restored_rate = read_wav(tmp_path / "out.wav")
+    assert (len(restored), restored_rate) == (len(samples), rate)
+    assert np.isfinite(restored).all()
+
+
+def test_ncdc_naming_an_unknown_model_is_refused_unless_the_user_names_one(cli, tmp_path):
+    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+        "snac", "someone/evil_snac", 24000, 24000, 6000, 12), random_snac24_codes())
+    rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE, "someone/evil_snac")
+    assert not (tmp_path / "out.wav").exists()
+
+    rc, out, err = cli(decode_ecdc.main, *THREADS, "--model", SNAC_24, path, tmp_path / "out.wav")
+    assert (rc, out, err) == (0, "", "")
+    assert len(read_wav(tmp_path / "out.wav")[0]) == 6000
+
+
+def test_ncdc_whose_length_exceeds_its_codes_is_refused(cli, tmp_path):
+    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+        "snac", SNAC_24, 24000, 24000, 6145, 12), random_snac24_codes())  # codes hold 6144
+    rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE, "6145")
+
+
+@pytest.mark.parametrize("codes, fragment", [
+    pytest.param([np.arange(3), np.arange(6)], "2 code levels", id="levels"),
+    pytest.param([np.arange(3), np.arange(6), np.arange(11)], "do not fit", id="counts"),
+    pytest.param(random_snac24_codes()[:2] + [np.full(12, 4096)], "codebook", id="code range"),
+])
+def test_ncdc_whose_codes_do_not_fit_the_model_is_refused(codes, fragment, cli, tmp_path):
+    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+        "snac", SNAC_24, 24000, 24000, 100, 13), codes)
+    rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE, fragment)
+
+
+def test_ncdc_recording_another_rate_than_its_model_is_refused(cli, tmp_path):
+    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+        "snac", SNAC_24, 32000, 24000, 6000, 12), random_snac24_codes())
+    rc, _, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
+    assert rc == 4
+    assert_one_line_error(err, DECODE, "32000")
+
+
+def test_ncdc_with_empty_code_levels_is_refused_as_bad_input(cli, tmp_path):
+    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+        "snac", SNAC_24, 24000, 24000, 1, 12), [np.array([], dtype=np.int64)] * 3)
+    rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE)
+
+
+# ---------------------------------------------------------------------------------------------
+# EnCodec and the encodec package
+
+@pytest.fixture(scope="module")
+def encodec_model():
+    """encodec_24khz through encodec's pretrained loader and the offline torch hub cache."""
+    import warnings
+
+    from encodec import EncodecModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return EncodecModel.encodec_model_24khz()
+
+
+def encodec_compress(model, samples: np.ndarray, bitrate: float, use_lm: bool) -> bytes:
+    import torch
+    from encodec import compress
+
+    model.set_target_bandwidth(bitrate)
+    return compress(model, torch.from_numpy(samples)[None], use_lm=use_lm)
+
+
+def encodec_decompress(data: bytes) -> tuple[np.ndarray, int]:
+    from encodec import decompress
+
+    wav, rate = decompress(data)
+    assert wav.shape[0] == 1
+    return wav[0].numpy(), rate
+
+
+# encodec's own decompress computes frames as ceil(al / 24000 * 75) in floating point, which
+# is one too many for some lengths (6720, 13440, ...); 24123 is not one of them.
+ECDC_LENGTH = RATE // 2 + 123
+assert math.ceil(ECDC_LENGTH / 24000 * 75) == math.ceil(ECDC_LENGTH / 320)
+
+
+@pytest.mark.parametrize("use_lm", [False, True], ids=["plain", "lm"])
+def test_ecdc_payload_is_byte_identical_to_encodec_compress(use_lm, encodec_model, write_wav,
+                                                            tmp_path):
+    samples = make_signal(ECDC_LENGTH)
+    wav = write_wav(samples)
+    encode(*(["--lm"] if use_lm else []), "--bitrate", "3", wav, tmp_path / "out.ecdc")
+
+    ours_meta, ours = ecdc_parts((tmp_path / "out.ecdc").read_bytes())
+    theirs_meta, theirs = ecdc_parts(encodec_compress(encodec_model, samples, 3.0, use_lm))
+    assert ours_meta == {**theirs_meta, "sr": 24000}
+    assert theirs_meta == {"m": "encodec_24khz", "al": ECDC_LENGTH, "nc": 4, "lm": use_lm}
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("use_lm", [False, True], ids=["plain", "lm"])
+def test_ecdc_written_by_encode_ecdc_decodes_with_encodec_decompress(use_lm, write_wav,
+                                                                     tmp_path):
+    wav = write_wav(make_signal(ECDC_LENGTH))
+    encode(*(["--lm"] if use_lm else []), "--source-rate", 44100, wav, tmp_path / "out.ecdc")
+    theirs, rate = encodec_decompress((tmp_path / "out.ecdc").read_bytes())
+    assert (len(theirs), rate) == (ECDC_LENGTH, 24000)
+
+    decode(tmp_path / "out.ecdc", tmp_path / "out.wav")
+    ours, our_rate = read_wav(tmp_path / "out.wav")
+    assert (len(ours), our_rate) == (ECDC_LENGTH, 24000)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("use_lm", [False, True], ids=["plain", "lm"])
+def test_ecdc_written_by_encodec_compress_decodes_with_decode_ecdc(use_lm, encodec_model, cli,
+                                                                   tmp_path):
+    data = encodec_compress(encodec_model, make_signal(ECDC_LENGTH), 6.0, use_lm)
+    (tmp_path / "theirs.ecdc").write_bytes(data)
+    theirs, _ = encodec_decompress(data)
+
+    rc, out, err = cli(decode_ecdc.main, *THREADS, tmp_path / "theirs.ecdc", tmp_path / "out.wav")
+    assert (rc, out, err) == (0, "", "")
+    ours, rate = read_wav(tmp_path / "out.wav")
+    assert (len(ours), rate) == (ECDC_LENGTH, 24000)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+
+    rc, out, _ = cli(decode_ecdc.main, "--info", tmp_path / "theirs.ecdc")
+    assert rc == 0 and "source_rate=24000\n" in out and "codebooks=8\n" in out
+
+
+def test_lm_and_plain_ecdc_decode_to_the_same_audio(write_wav, tmp_path):
+    wav = write_wav(make_signal(RATE // 2))
+    encode(wav, tmp_path / "plain.ecdc")
+    encode("--lm", wav, tmp_path / "lm.ecdc")
+    decode(tmp_path / "plain.ecdc", tmp_path / "plain.wav")
+    decode(tmp_path / "lm.ecdc", tmp_path / "lm.wav")
+    plain, lm = read_wav(tmp_path / "plain.wav")[0], read_wav(tmp_path / "lm.wav")[0]
+    assert plain.tobytes() == lm.tobytes()
+
+
+@pytest.mark.parametrize("bitrate, codebooks", [("1.5", 2), ("3", 4), ("6", 8), ("12", 16),
+                                                ("24", 32)])
+def test_every_encodec_bitrate_gives_its_codebook_count(bitrate, codebooks, write_wav, tmp_path):
+    length = RATE // 4 + 1
+    encode("--bitrate", bitrate, write_wav(make_signal(length)), tmp_path / "out.ecdc")
+    meta, payload = ecdc_parts((tmp_path / "out.ecdc").read_bytes())
+    assert (meta["nc"], meta["al"]) == (codebooks, length)
+    assert len(payload) == math.ceil(math.ceil(length / 320) * codebooks * 10 / 8)
+
+
+def test_ecdc_for_another_encodec_model_is_refused(cli, tmp_path):
+    meta = json.dumps({"m": "encodec_48khz", "al": 480, "nc": 4, "lm": False}).encode()
+    (tmp_path / "x.ecdc").write_bytes(struct.pack("!4sBI", b"ECDC", 0, len(meta)) + meta +
+                                      bytes(10))
+    rc, out, err = cli(decode_ecdc.main, tmp_path / "x.ecdc", tmp_path / "out.wav")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE, "encodec_48khz")
+
+
+def test_truncated_lm_ecdc_is_refused(write_wav, cli, tmp_path):
+    encode("--lm", write_wav(make_signal(RATE // 2)), tmp_path / "lm.ecdc")
+    data = (tmp_path / "lm.ecdc").read_bytes()
+    (tmp_path / "cut.ecdc").write_bytes(data[:len(data) // 2])
+    rc, out, err = cli(decode_ecdc.main, tmp_path / "cut.ecdc", tmp_path / "out.wav")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE, "end early")
+
+
+def test_lm_ecdc_claiming_an_implausible_length_is_refused_as_bad_input(cli, tmp_path):
+    meta = json.dumps({"m": "encodec_24khz", "al": nc.MAX_SAMPLES, "nc": 32,
+                       "lm": True}).encode()
+    (tmp_path / "x.ecdc").write_bytes(struct.pack("!4sBI", b"ECDC", 0, len(meta)) + meta +
+                                      b"\x12\x34\x56")
+    rc, out, err = cli(decode_ecdc.main, tmp_path / "x.ecdc", tmp_path / "out.wav")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI behaviour
+
+def run_helper(script: str, *argv, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / script), *map(str, argv)],
+                          capture_output=True, text=True, env=subprocess_env(**env), timeout=120)
+
+
+@pytest.mark.parametrize("direction", ["encode", "decode"])
+def test_missing_snac_model_exits_3_naming_the_model(direction, signal, write_wav, tmp_path):
+    empty = tmp_path / "empty-hf-home"
+    empty.mkdir()
+    if direction == "encode":
+        argv = (ENCODE, write_wav(signal), tmp_path / "out.snac")
+    else:
+        argv = (DECODE, write_ncdc_file(tmp_path / "in.snac", nc.CodesHeader(
+            "snac", SNAC_24, 24000, 24000, 6000, 12), random_snac24_codes()),
+            tmp_path / "out.wav")
+    result = run_helper(*argv, HF_HOME=str(empty), HF_HUB_OFFLINE="1")
+    assert (result.returncode, result.stdout) == (3, "")
+    assert_one_line_error(result.stderr, argv[0], SNAC_24)
+    assert not (tmp_path / "out.snac").exists() and not (tmp_path / "out.wav").exists()
+
+
+def test_missing_encodec_weights_exit_3_naming_the_checkpoint(signal, write_wav, tmp_path):
+    empty = tmp_path / "empty-torch-home"
+    empty.mkdir()
+    # A proxy that refuses connections keeps this offline even where a network exists.
+    proxy = "http://127.0.0.1:9"
+    result = run_helper(ENCODE, write_wav(signal), tmp_path / "out.ecdc", TORCH_HOME=str(empty),
+                        https_proxy=proxy, HTTPS_PROXY=proxy, http_proxy=proxy,
+                        HTTP_PROXY=proxy, no_proxy=None, NO_PROXY=None)
+    assert (result.returncode, result.stdout) == (3, "")
+    last = result.stderr.splitlines()[-1]
+    assert_one_line_error(last, ENCODE, "encodec_24khz-d7cc33bc.th")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.ecdc").exists()
+
+
+INFO_SCRIPT = """
+import sys
+import decode_ecdc
+rc = decode_ecdc.main(["--info", sys.argv[1]])
+heavy = sorted(m for m in ("torch", "snac", "encodec") if m in sys.modules)
+print(",".join(heavy) or "none", file=sys.stderr)
+sys.exit(rc)
+"""
+
+
+@pytest.mark.parametrize("kind", ["ecdc", "snac"])
+def test_decode_info_prints_key_value_lines_without_importing_torch(kind, tmp_path):
+    path = tmp_path / f"x.{kind}"
+    if kind == "ecdc":
+        with open(path, "wb") as fo:
+            nc.write_ecdc_header(fo, nc.EcdcHeader(24123, 8, True, 44100))
+            fo.write(b"\0" * 20)
+        expected = {"container": "ecdc", "model": "encodec_24khz", "sample_rate": "24000",
+                    "source_rate": "44100", "samples": "24123", "codebooks": "8", "lm": "1"}
+    else:
+        write_ncdc_file(path, nc.CodesHeader("snac", SNAC_24, 24000, 22050, 6000, 12),
+                        random_snac24_codes())
+        expected = {"container": "snac", "model": SNAC_24, "sample_rate": "24000",
+                    "source_rate": "22050", "samples": "6000", "levels": "3", "bits": "12"}
+    result = subprocess.run([sys.executable, "-c", INFO_SCRIPT, str(path)], cwd=ROOT,
+                            capture_output=True, text=True, env=subprocess_env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "none"
+    lines = result.stdout.splitlines()
+    assert all(line.count("=") >= 1 and " " not in line.split("=")[0] for line in lines)
+    assert dict(line.split("=", 1) for line in lines) == expected
+
+
+def test_decode_info_of_a_corrupt_file_exits_4(cli, tmp_path):
+    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+        "snac", SNAC_24, 24000, 24000, 6000, 12), random_snac24_codes())
+    data = bytearray((tmp_path / "x.snac").read_bytes())
+    data[20] ^= 0x10
+    (tmp_path / "x.snac").write_bytes(bytes(data))
+    rc, out, err = cli(decode_ecdc.main, "--info", path)
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE, "checksum")
+
+
+@pytest.mark.parametrize("content", [b"", b"RIFF\0\0\0\0WAVE", b"hello world"])
+def test_decode_of_a_file_of_unknown_format_exits_4(content, cli, tmp_path):
+    (tmp_path / "x.snac").write_bytes(content)
+    rc, out, err = cli(decode_ecdc.main, tmp_path / "x.snac", tmp_path / "out.wav")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE, "not an .ecdc or .snac file")
+
+
+def test_decode_of_a_missing_file_exits_4(cli, tmp_path):
+    rc, out, err = cli(decode_ecdc.main, tmp_path / "nope.snac", tmp_path / "out.wav")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE, "nope.snac")
+
+
+def test_encode_of_a_file_that_is_not_audio_exits_4(cli, tmp_path):
+    (tmp_path / "in.wav").write_bytes(b"not audio at all")
+    rc, out, err = cli(encode_ecdc.main, tmp_path / "in.wav", tmp_path / "out.snac")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, ENCODE, "in.wav")
+    assert not (tmp_path / "out.snac").exists()
+
+
+def test_encode_into_a_missing_directory_exits_7(signal, write_wav, cli, tmp_path):
+    rc, out, err = cli(encode_ecdc.main, *THREADS, write_wav(signal),
+                       tmp_path / "missing" / "out.ecdc")
+    assert (rc, out) == (7, "")
+    assert_one_line_error(err, ENCODE, "out.ecdc")
+
+
+def test_decode_into_a_directory_exits_7_and_leaves_no_temporary_file(cli, tmp_path):
+    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+        "snac", SNAC_24, 24000, 24000, 6000, 12), random_snac24_codes())
+    (tmp_path / "out.wav").mkdir()
+    rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
+    assert (rc, out) == (7, "")
+    assert_one_line_error(err, DECODE, "out.wav")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.wav", "x.snac"]
+
+
+@pytest.mark.parametrize("option", [("--threads", "0"), ("--chunk-seconds", "0.01"),
+                                    ("--chunk-seconds", "4000")])
+@pytest.mark.parametrize("main, prog", [(encode_ecdc.main, ENCODE), (decode_ecdc.main, DECODE)])
+def test_run_option_out_of_range_is_a_bad_value_exit_5(main, prog, option, signal, write_wav,
+                                                       cli, tmp_path):
+    if main is encode_ecdc.main:
+        source = write_wav(signal)
+    else:
+        source = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+            "snac", SNAC_24, 24000, 24000, 6000, 12), random_snac24_codes())
+    rc, out, err = cli(main, *option, source, tmp_path / "out.snac")
+    assert (rc, out) == (5, "")
+    assert_one_line_error(err, prog, option[0])
+
+
+def test_encodec_input_at_another_rate_is_a_bad_value_exit_5(signal, cli, tmp_path):
+    signal.tofile(tmp_path / "in.f32")
+    rc, out, err = cli(encode_ecdc.main, "--raw", "--sample-rate", 16000, tmp_path / "in.f32",
+                       tmp_path / "out.ecdc")
+    assert (rc, out) == (5, "")
+    assert_one_line_error(err, ENCODE, "16000")
+
+
+def test_snac_sample_rate_not_matching_the_model_is_a_bad_value_exit_5(signal, cli, tmp_path):
+    signal.tofile(tmp_path / "in.f32")
+    rc, out, err = cli(encode_ecdc.main, *THREADS, "--raw", "--sample-rate", 16000,
+                       tmp_path / "in.f32", tmp_path / "out.snac")
+    assert (rc, out) == (5, "")
+    assert_one_line_error(err, ENCODE, "16000", SNAC_24)
+    assert not (tmp_path / "out.snac").exists()
+
+
+def test_raw_float32_input_encodes_like_the_same_samples_in_a_wav(signal, write_wav, tmp_path):
+    signal.tofile(tmp_path / "in.f32")
+    encode("--raw", "--sample-rate", 24000, tmp_path / "in.f32", tmp_path / "raw.ecdc")
+    encode("--sample-rate", 24000, write_wav(signal), tmp_path / "wav.ecdc")
+    assert (tmp_path / "raw.ecdc").read_bytes() == (tmp_path / "wav.ecdc").read_bytes()
+
+
+@pytest.mark.parametrize("argv", [
+    pytest.param(["--bitrate", "7", "in.wav", "out.ecdc"], id="bitrate"),
+    pytest.param(["--codec", "opus", "in.wav", "out.ecdc"], id="codec"),
+    pytest.param(["--threads", "two", "in.wav", "out.ecdc"], id="threads"),
+])
+def test_bad_encode_options_are_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        encode_ecdc.main(argv)
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "usage:" in err
+
+
+@pytest.mark.parametrize("main, argv", [
+    pytest.param(encode_ecdc.main, ["IN", "out.mp3"], id="encode unknown extension"),
+    pytest.param(encode_ecdc.main, ["--raw", "IN", "out.ecdc"], id="encode raw without rate"),
+    pytest.param(encode_ecdc.main, ["IN"], id="encode without output"),
+    pytest.param(decode_ecdc.main, ["IN"], id="decode without output"),
+])
+def test_usage_errors_found_after_parsing_exit_2(main, argv, signal, write_wav, cli,
+                                                 monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    wav = write_wav(signal)
+    rc, out, err = cli(main, *[wav if a == "IN" else a for a in argv])
+    assert (rc, out) == (2, "")
+
+
+@pytest.mark.parametrize("extension", ["ecdc", "snac"])
+def test_wav_at_another_rate_than_the_model_is_refused(extension, write_wav, cli, tmp_path):
+    wav = write_wav(make_signal(44100, 44100), 44100)
+    rc, out, err = cli(encode_ecdc.main, *THREADS, wav, tmp_path / f"out.{extension}")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, ENCODE, "44100")
+    assert not (tmp_path / f"out.{extension}").exists()
+
+
+@pytest.mark.parametrize("source_rate", ["2000000", "-1"])
+@pytest.mark.parametrize("extension", ["ecdc", "snac"])
+def test_out_of_range_source_rate_is_refused_before_writing(source_rate, extension, signal,
+                                                            write_wav, cli, tmp_path):
+    rc, out, err = cli(encode_ecdc.main, *THREADS, "--source-rate", source_rate,
+                       write_wav(signal), tmp_path / f"out.{extension}")
+    assert rc in (nc.EXIT_USAGE, nc.EXIT_BAD_VALUE) and out == ""
+    assert_one_line_error(err, ENCODE, source_rate)
+    assert not (tmp_path / f"out.{extension}").exists()
+
+
+def test_errors_carry_the_front_ends_name_when_it_calls(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("NEURAL_CODEC_PROG", "decompress_audio.sh")
+    (tmp_path / "x.snac").write_bytes(b"junk")
+    rc, _, err = cli(decode_ecdc.main, tmp_path / "x.snac", tmp_path / "out.wav")
+    assert rc == 4
+    assert_one_line_error(err, "decompress_audio.sh")
+
+
+def test_ecdc_file_is_recognised_by_content_whatever_its_name(write_wav, cli, tmp_path):
+    encode(write_wav(make_signal(RATE // 4)), tmp_path / "out.ecdc")
+    (tmp_path / "out.ecdc").rename(tmp_path / "renamed.bin")
+    rc, out, err = cli(decode_ecdc.main, tmp_path / "renamed.bin", tmp_path / "out.wav")
+    assert (rc, out, err) == (0, "", "")
+    assert len(read_wav(tmp_path / "out.wav")[0]) == RATE // 4
