@@ -25,6 +25,8 @@
 #                     this script if present, else python3)
 #   TORCH_THREADS     CPU threads for the neural codecs (default: 1)
 #   TORCH_DEVICE      cpu, cuda or auto (cuda when a GPU is visible) (default: cpu)
+#   MODEL_BACKEND     what runs SNAC's networks: onnx (ONNX Runtime, about twice as fast on
+#                     the CPU), torch, or auto: onnx where installed and on the CPU (default: auto)
 #   ENCODEC_ENC       encoder helper (default: encode_ecdc.py beside this script)
 #   ENCODEC_BITRATE   EnCodec kbps: 1.5, 3, 6, 12 or 24 (default: 1.5)
 #   ENCODEC_LM        1: entropy-code EnCodec with its language model; 0: plain (default: 0)
@@ -54,7 +56,7 @@ SNAC_MODEL_SET=${SNAC_MODEL:+1}
 if [[ -x $SCRIPT_DIR/.venv/bin/python ]]; then
   : "${PYTHON_BIN:=$SCRIPT_DIR/.venv/bin/python}"
 fi
-: "${PYTHON_BIN:=python3}" "${TORCH_THREADS:=1}" "${TORCH_DEVICE:=cpu}"
+: "${PYTHON_BIN:=python3}" "${TORCH_THREADS:=1}" "${TORCH_DEVICE:=cpu}" "${MODEL_BACKEND:=auto}"
 : "${ENCODEC_ENC:=$SCRIPT_DIR/encode_ecdc.py}" "${ENCODEC_DEC:=$SCRIPT_DIR/decode_ecdc.py}"
 : "${ENCODEC_BITRATE:=1.5}" "${ENCODEC_LM:=0}" "${SNAC_VARIANT:=24khz}"
 : "${CODEC2_MODE:=1200}" "${OPUS_BITRATE:=6}"
@@ -99,6 +101,9 @@ validate_env() {
   esac
   case $TORCH_DEVICE in cpu | cuda | auto) ;; *)
     die 5 "TORCH_DEVICE=$TORCH_DEVICE: expected cpu, cuda or auto" ;;
+  esac
+  case $MODEL_BACKEND in auto | onnx | torch) ;; *)
+    die 5 "MODEL_BACKEND=$MODEL_BACKEND: expected auto, onnx or torch" ;;
   esac
   [[ $ENCODEC_LM == [01] ]] || die 5 "ENCODEC_LM=$ENCODEC_LM: expected 0 or 1"
   [[ ! -v SNAC_MODEL || -n $SNAC_MODEL ]] ||
@@ -210,7 +215,7 @@ run_helper() {
       die 3 "$PYTHON_BIN not found; run 'make setup' or set PYTHON_BIN"
   fi
   [[ -f $script ]] || die 5 "helper $script not found (check ENCODEC_ENC / ENCODEC_DEC)"
-  local common=(--threads "$TORCH_THREADS" --device "$TORCH_DEVICE")
+  local common=(--threads "$TORCH_THREADS" --device "$TORCH_DEVICE" --backend "$MODEL_BACKEND")
   ((!quiet)) || common+=(--quiet)
   NEURAL_CODEC_PROG=$PROG "$PYTHON_BIN" "$script" "${common[@]}" "$@" || exit
 }

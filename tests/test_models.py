@@ -122,13 +122,32 @@ def toolkit_noise_decode(model, codes) -> np.ndarray:
 def test_snac_file_decodes_to_the_models_own_decode_of_its_codes(snac24_file, snac24_model,
                                                                   tmp_path):
     samples, _, path = snac24_file
-    decode(path, tmp_path / "out.wav")
+    decode("--backend", "torch", path, tmp_path / "out.wav")
     restored, rate = read_wav(tmp_path / "out.wav")
 
     _, codes = read_ncdc_file(path)
     direct = toolkit_noise_decode(snac24_model, codes)
     assert rate == 24000
     assert restored.tobytes() == direct[:len(samples)].tobytes()
+
+
+def test_onnx_runtime_decode_matches_the_models_own_decode_to_float_rounding(
+        snac24_file, snac24_model, tmp_path):
+    samples, _, path = snac24_file
+    decode("--backend", "onnx", path, tmp_path / "out.wav")
+    restored, _ = read_wav(tmp_path / "out.wav")
+
+    _, codes = read_ncdc_file(path)
+    direct = toolkit_noise_decode(snac24_model, codes)[:len(samples)]
+    assert np.linalg.norm(restored - direct) / np.linalg.norm(direct) < 1e-5
+
+
+def test_onnx_runtime_encode_gives_the_codes_of_the_models_own_encode(signal, write_wav,
+                                                                      tmp_path):
+    wav = write_wav(signal)
+    encode("--backend", "onnx", wav, tmp_path / "onnx.snac")
+    encode("--backend", "torch", wav, tmp_path / "torch.snac")
+    assert (tmp_path / "onnx.snac").read_bytes() == (tmp_path / "torch.snac").read_bytes()
 
 
 def test_snac_decoder_noise_is_a_function_of_block_and_position_only():
