@@ -28,13 +28,14 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help setup system-deps test-deps demo test lint bats pytest test-models fuzz clean
+.PHONY: help setup system-deps test-deps demo test lint bats pytest test-models fuzz bench clean
 
 help:
 	@echo "make demo    set up, then compress and restore a speech clip with every codec"
 	@echo "make test    set up, then run shellcheck, the bats suites and pytest"
 	@echo "make setup   install FFmpeg/Codec2 (apt) and the Python packages (.venv)"
 	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
+	@echo "make bench   time the toolkit against the plain packages (benchmarks/results.md)"
 
 setup: system-deps $(VENV)/.installed
 
@@ -69,11 +70,20 @@ pytest: test-deps test-models
 
 test: lint bats pytest
 
+# Run with the test models (random weights, real architectures): speed and memory do not
+# depend on the weights' values, and the published weights may not be at hand.
+MODEL_ENV := HF_HOME=$(TEST_MODEL_CACHE)/hf TORCH_HOME=$(TEST_MODEL_CACHE)/torch \
+  XDG_CACHE_HOME=$(TEST_MODEL_CACHE)/xdg HF_HUB_OFFLINE=1
+
 # The decoders against many more mutants than CI's few hundred (tests/test_fuzz.py).
 FUZZ_COUNT ?= 5000
 fuzz: test-models
-	HF_HOME=$(TEST_MODEL_CACHE)/hf TORCH_HOME=$(TEST_MODEL_CACHE)/torch HF_HUB_OFFLINE=1 \
-	  $(VPY) tests/fuzz_containers.py --count $(FUZZ_COUNT) --seed 7
+	$(MODEL_ENV) $(VPY) tests/fuzz_containers.py --count $(FUZZ_COUNT) --seed 7
+
+# Writes benchmarks/results.md. BENCH_ARGS="--long 3600" for the one-hour figures.
+BENCH_ARGS ?=
+bench: test-models
+	$(MODEL_ENV) $(VPY) benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .cache demo-output .pytest_cache

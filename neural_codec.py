@@ -11,6 +11,7 @@ Containers
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import functools
@@ -468,33 +469,36 @@ _WAV_FLOAT_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
 
 
 def write_audio(path: str, chunks: tp.Iterable[np.ndarray], rate: int, length: int) -> None:
-    """Write `length` mono float32 samples, arriving in chunks, as a 32-bit float WAV, through a
-    temporary name beside `path` renamed into place once complete."""
-    tmp = _temporary_name(path)
+    """Write `length` mono float32 samples, arriving in chunks, as a 32-bit float WAV."""
     data_bytes = 4 * length
     if data_bytes + 36 > 0xFFFFFFFF:
         raise OutputError(f"{path}: {length} samples do not fit a WAV file (4 GiB at most)")
-    try:
-        with open(tmp, "wb") as out:
-            out.write(_WAV_FLOAT_HEADER.pack(b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 3, 1,
-                                             rate, 4 * rate, 4, 32, b"data", data_bytes))
-            written = 0
-            for chunk in chunks:
-                out.write(np.asarray(chunk, dtype="<f4").tobytes())
-                written += len(chunk)
+    with atomic_output(path) as out:
+        out.write(_WAV_FLOAT_HEADER.pack(b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 3, 1,
+                                         rate, 4 * rate, 4, 32, b"data", data_bytes))
+        written = 0
+        for chunk in chunks:
+            out.write(np.asarray(chunk, dtype="<f4").tobytes())
+            written += len(chunk)
         if written != length:
             raise CodecFailure(f"decoder produced {written} samples, expected {length}")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str) -> tp.Iterator[tp.BinaryIO]:
+    """A file to write `path` through: a temporary name beside it, renamed into place when the
+    block completes and removed when it fails, so `path` is never seen half-written."""
+    directory, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fo:
+            yield fo
         os.replace(tmp, path)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def _temporary_name(path: str) -> str:
-    directory = os.path.dirname(os.path.abspath(path))
-    return os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1220,17 +1224,9 @@ def program_name(default: str) -> str:
 
 
 def write_atomically(path: str, data: bytes) -> None:
-    """Write `data` to a temporary name beside `path`, then rename it into place."""
-    tmp = _temporary_name(path)
-    try:
-        with open(tmp, "wb") as fo:
-            fo.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write `data` to `path` through `atomic_output`."""
+    with atomic_output(path) as fo:
+        fo.write(data)
 
 
 def resolve_device(name: str) -> str:
