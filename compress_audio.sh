@@ -154,14 +154,30 @@ check_output() {
 }
 
 make_workdir() {
-  workdir=$(mktemp -d "${TMPDIR:-/tmp}/${PROG%.sh}.XXXXXX") ||
+  workdir=$(mktemp -d "${TMPDIR:-/tmp}/${PROG%.sh}.XXXXXX" 2>/dev/null) ||
     die 7 "cannot create a temporary directory in ${TMPDIR:-/tmp}"
+  # The traps may run while stderr is redirected to a program's log (see run_ffmpeg).
+  exec {stderr_fd}>&2
   trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  trap 'interrupted 130' INT
+  trap 'interrupted 143' TERM
 }
 
+interrupted() {
+  printf '%s: interrupted\n' "$PROG" >&"${stderr_fd:-2}"
+  exit "$1"
+}
+
+# Background workers of a batch ignore SIGINT (no job control), so they are stopped here.
 cleanup() {
+  local pids
+  trap '' INT TERM
+  pids=$(jobs -p)
+  if [[ -n $pids ]]; then
+    # shellcheck disable=SC2086 # one pid per word
+    kill -TERM $pids 2>/dev/null || true
+    wait || true
+  fi
   rm -rf -- "$workdir"
   [[ -z ${staged:-} ]] || rm -f -- "$staged"
 }
@@ -184,7 +200,8 @@ commit_output() {
 run_ffmpeg() {
   local code=$1 what=$2
   shift 2
-  "$FFMPEG" -nostdin -hide_banner -loglevel error -y "$@" 2>"$workdir/ffmpeg.log" ||
+  # In braces, so that bash's own "Terminated" for a killed FFmpeg goes to the log too.
+  { "$FFMPEG" -nostdin -hide_banner -loglevel error -y "$@"; } 2>"$workdir/ffmpeg.log" ||
     die "$code" "$what: FFmpeg failed: $(tail -n 1 "$workdir/ffmpeg.log")"
 }
 
@@ -204,8 +221,8 @@ to_pcm() {
   [[ -s $4 ]] || die 4 "$1: contains no audio samples"
 }
 
-# run_helper SCRIPT ARGS...: a Python helper; it reports its own errors in our voice.
-run_helper() {
+# helper_command SCRIPT ARGS...: the command line of a Python helper, in helper_cmd.
+helper_command() {
   local script=$1
   shift
   if [[ $PYTHON_BIN == */* ]]; then
@@ -217,7 +234,23 @@ run_helper() {
   [[ -f $script ]] || die 5 "helper $script not found (check ENCODEC_ENC / ENCODEC_DEC)"
   local common=(--threads "$TORCH_THREADS" --device "$TORCH_DEVICE" --backend "$MODEL_BACKEND")
   ((!quiet)) || common+=(--quiet)
-  NEURAL_CODEC_PROG=$PROG "$PYTHON_BIN" "$script" "${common[@]}" "$@" || exit
+  # TMPDIR: whatever the libraries leave there (ONNX Runtime's telemetry writes .ses on import)
+  # goes with the work directory.
+  helper_cmd=(env "NEURAL_CODEC_PROG=$PROG" "TMPDIR=$workdir" "$PYTHON_BIN" "$script"
+    "${common[@]}" "$@")
+}
+
+# run_helper SCRIPT ARGS...: a Python helper; it reports its own errors in our voice, but
+# leaves an interruption to us.
+run_helper() {
+  local status=0
+  helper_command "$@"
+  "${helper_cmd[@]}" || status=$?
+  case $status in
+    0) ;;
+    130 | 143) [[ $BASHPID != "$$" ]] || interrupted "$status"; exit "$status" ;;
+    *) exit "$status" ;;
+  esac
 }
 
 # run_binary VAR PROGRAM PRODUCT ARGS...: an external codec that must write PRODUCT.
@@ -225,7 +258,7 @@ run_binary() {
   local var=$1 program=$2 product=$3 status=0
   shift 3
   require_tool "$var" "$program"
-  "$program" "$@" >"$workdir/${var}.log" 2>&1 || status=$?
+  { "$program" "$@"; } >"$workdir/${var}.log" 2>&1 || status=$?
   ((status == 0)) || die 6 "$program (set by $var) failed with exit status $status"
   [[ -s $product ]] || die 6 "$program (set by $var) wrote no output"
 }
@@ -271,7 +304,15 @@ run_items() {
 run_item() {
   workdir=$workdir/$1 staged=''
   trap 'echo $? >"$workdir/status"; [[ -z $staged ]] || rm -f -- "$staged"' EXIT
+  trap 'exit 143' TERM
   "$2" "$1" "$3"
+}
+
+# list_name NAME: NAME as the last field of a line of a helper's batch list, where a tab or a
+# newline would split it.
+list_name() {
+  local name=${1//$'\t'/\\t}
+  printf '%s' "${name//$'\n'/\\n}"
 }
 
 # batch_output INPUT: where a batch writes INPUT's result.
@@ -303,7 +344,8 @@ run_neural_batch() {
     [[ ! -e $workdir/list.$k ]] || lists+=("$workdir/list.$k")
   done
   for item in "${lists[@]}"; do
-    (run_helper "$@" --batch "$item" >"$item.out") &
+    # exec: the worker is the helper itself, so cleanup's TERM reaches it.
+    (helper_command "$@" --batch "$item" && exec "${helper_cmd[@]}" >"$item.out") &
   done
   wait || true
 }
@@ -340,7 +382,7 @@ neural_args() {
 encode_neural() {
   neural_args "$1"
   to_pcm "$input" "$model_rate" f32le "$workdir/in.f32"
-  run_helper "$ENCODEC_ENC" "${helper_args[@]}" --source-rate "$2" "$workdir/in.f32" \
+  run_helper "$ENCODEC_ENC" "${helper_args[@]}" --source-rate "$2" -- "$workdir/in.f32" \
     "$workdir/encoded"
   cp -- "$workdir/encoded" "$3"
 }
@@ -352,13 +394,18 @@ encode_c2() {
   to_pcm "$input" 8000 s16le "$workdir/in.raw"
   # c2enc writes Codec2's header (magic, mode) only when the output name ends in .c2.
   run_binary C2ENC "$C2ENC" "$2" "$CODEC2_MODE" "$workdir/in.raw" "$2"
+  # A 7-byte header and no frame: nothing c2dec could decode.
+  (($(stat -c %s -- "$2") > 7)) || die 4 "$input: shorter than one Codec2 frame"
 }
 
 encode_opus() {
-  # SOURCE_RATE is a Vorbis comment, so decoding can restore the original rate.
-  run_ffmpeg 4 "$input" -i "file:$input" -map 0:a:0 -vn -ac 1 -ar 16000 -c:a libopus \
-    -b:a "${OPUS_BITRATE}k" -application voip -map_metadata -1 \
-    -metadata "SOURCE_RATE=$1" -fflags +bitexact -flags:a +bitexact -f ogg "file:$2"
+  # Through PCM, so an input without samples is refused like everywhere else (FFmpeg would
+  # write an Ogg it cannot read back). SOURCE_RATE is a Vorbis comment, so decoding can restore
+  # the original rate.
+  to_pcm "$input" 16000 s16le "$workdir/in.raw"
+  run_ffmpeg 6 "$input" -f s16le -ar 16000 -ac 1 -i "file:$workdir/in.raw" -c:a libopus \
+    -b:a "${OPUS_BITRATE}k" -application voip -metadata "SOURCE_RATE=$1" -fflags +bitexact \
+    -flags:a +bitexact -f ogg "file:$2"
 }
 
 encode_lpcnet() {
@@ -383,7 +430,8 @@ compress_item() {
   source_rate=$(probe_rate "$input")
   if neural_args "$codec"; then
     to_pcm "$input" "$model_rate" f32le "$workdir/in.f32"
-    printf '%s\t%s\t%s\t%s\n' "$workdir/in.f32" "$workdir/encoded" "$source_rate" "$input" \
+    printf '%s\t%s\t%s\t%s\n' "$workdir/in.f32" "$workdir/encoded" "$source_rate" \
+      "$(list_name "$input")" \
       >"$workdir/item"
     printf '%s\n' "$output" >"$workdir/destination"
   else

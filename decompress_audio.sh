@@ -83,10 +83,10 @@ decoder_args() {
 
 decode_neural() {
   local info
-  info=$(run_helper "$ENCODEC_DEC" --info "$input")
+  info=$(run_helper "$ENCODEC_DEC" --info -- "$input")
   native_rate=$(sed -n 's/^source_rate=//p' <<<"$info")
   decoder_args
-  run_helper "$ENCODEC_DEC" "${helper_args[@]}" "$input" "$workdir/decoded.wav"
+  run_helper "$ENCODEC_DEC" "${helper_args[@]}" -- "$input" "$workdir/decoded.wav"
   decoded=(-i "file:$workdir/decoded.wav")
 }
 
@@ -94,6 +94,7 @@ decode_ecdc() { decode_neural; }
 decode_snac() { decode_neural; }
 
 decode_c2() {
+  (($(stat -c %s -- "$input") > 7)) || die 4 "$input: holds no Codec2 frames"
   # c2dec reads the mode from the header only when the input name ends in .c2.
   ln -s -- "$(realpath -- "$input")" "$workdir/in.c2"
   run_binary C2DEC "$C2DEC" "$workdir/out.raw" "$CODEC2_MODE" "$workdir/in.c2" "$workdir/out.raw"
@@ -144,7 +145,7 @@ check_output_format() {
 # decompress_item I INPUT: one input of a batch. .ecdc and .snac are queued for
 # run_neural_batch; the others are decoded here.
 decompress_item() {
-  local output kind
+  local output kind target
   input=$2
   output=$(batch_output "$input")
   check_input "$input"
@@ -152,7 +153,11 @@ decompress_item() {
   kind=$(container_of "$input")
   case $kind in
     ecdc | snac)
-      printf '%s\t%s\t%s\n' "$input" "$workdir/decoded.wav" "$input" >"$workdir/item"
+      # Through a link of a plain name: the list is tab-separated lines.
+      if [[ $input == /* ]]; then target=$input; else target=$PWD/$input; fi
+      ln -s -- "$target" "$workdir/input"
+      printf '%s\t%s\t%s\n' "$workdir/input" "$workdir/decoded.wav" "$(list_name "$input")" \
+        >"$workdir/item"
       printf '%s\n' "$output" >"$workdir/destination"
       ;;
     *)
@@ -163,20 +168,23 @@ decompress_item() {
 }
 
 decompress_batch() {
-  local wav source_rate dir
+  local wav source_rate dir list
   check_batch "$@"
   run_items "$jobs" decompress_item "$@"
   decoder_args
   run_neural_batch "$ENCODEC_DEC" "${helper_args[@]}"
-  cat -- "$workdir"/list.*.out 2>/dev/null | while IFS=$'\t' read -r wav source_rate; do
-    dir=${wav%/decoded.wav}
-    native_rate=$source_rate decoded=(-i "file:$wav")
-    if (
-      trap '[[ -z ${staged:-} ]] || rm -f -- "$staged"' EXIT
-      render "$(<"$dir/destination")"
-    ); then
-      touch "$dir/rendered"
-    fi
+  for list in "$workdir"/list.*.out; do
+    [[ -e $list ]] || continue # no input reached the helper
+    while IFS=$'\t' read -r wav source_rate; do
+      dir=${wav%/decoded.wav}
+      native_rate=$source_rate decoded=(-i "file:$wav")
+      if (
+        trap '[[ -z ${staged:-} ]] || rm -f -- "$staged"' EXIT
+        render "$(<"$dir/destination")"
+      ); then
+        touch "$dir/rendered"
+      fi
+    done <"$list"
   done
   for dir in "$workdir"/*/; do
     [[ ! -e $dir/item || -e $dir/rendered ]] || echo 1 >"$dir/status"
@@ -191,7 +199,8 @@ main() {
     die 2 "--rate $rate: expected a sample rate in Hz from 1000 to 384000"
   if [[ -n $outdir ]]; then
     batch_ext=${batch_ext:-wav}
-    check_output_format "x.$batch_ext"
+    [[ " ${OUTPUT_EXTENSIONS[*]} " == *" .${batch_ext,,} "* ]] ||
+      die 2 "-c $batch_ext: unknown audio format; supported: ${OUTPUT_EXTENSIONS[*]}"
   else
     output=${positional[1]}
     check_output_format "$output"
@@ -199,8 +208,8 @@ main() {
   validate_env
   require_tool FFMPEG "$FFMPEG"
   require_tool FFPROBE "$FFPROBE"
-  make_workdir
   if [[ -n $outdir ]]; then
+    make_workdir
     decompress_batch "${positional[@]}"
     return
   fi
@@ -208,6 +217,7 @@ main() {
   check_input "$input"
   check_output "$input" "$output" "$force"
   kind=$(container_of "$input")
+  make_workdir
   "decode_$kind"
   render "$output"
 }

@@ -18,6 +18,8 @@ except ImportError as missing:  # numpy, before the codec layer can speak for it
     print(f"{os.environ.get('NEURAL_CODEC_PROG') or os.path.basename(__file__)}: Python package "
           f"missing: {missing.name} (run: make setup)", file=sys.stderr)
     sys.exit(3)
+except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted" themselves
+    sys.exit(130)
 
 BITRATES = ("1.5", "3", "6", "12", "24")
 

@@ -1236,7 +1236,8 @@ def resolve_device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise MissingDependency("TORCH_DEVICE=cuda but torch sees no CUDA GPU")
+        knob = "TORCH_DEVICE=cuda" if os.environ.get("NEURAL_CODEC_PROG") else "--device cuda"
+        raise MissingDependency(f"{knob}, but torch sees no CUDA GPU")
     return name
 
 
@@ -1304,9 +1305,25 @@ def run_batch(prog: str, list_path: str, one: tp.Callable[[list[str]], None],
         try:
             one(fields)
         except ToolkitError as exc:
-            print(f"{prog}: {fields[-1]}: {exc}", file=sys.stderr)
+            print(f"{prog}: {fields[-1]}: {_without_paths(str(exc), fields[:-1])}",
+                  file=sys.stderr)
+            failed += 1
+        except Exception as exc:  # noqa: BLE001 - one file's bug must not end the batch
+            if os.environ.get("NEURAL_CODEC_DEBUG"):
+                raise
+            print(f"{prog}: {fields[-1]}: internal error: {type(exc).__name__}: "
+                  f"{_first_line(exc)}", file=sys.stderr)
             failed += 1
     return EXIT_BATCH if failed else 0
+
+
+def _without_paths(message: str, paths: list[str]) -> str:
+    """`message` without a leading "PATH: " of the item's own files: the line names the file
+    once, by the name the user gave."""
+    for path in paths:
+        if path and message.startswith(path + ": "):
+            return message[len(path) + 2:]
+    return message
 
 
 def _raise_interrupt(signum: int, frame: tp.Any) -> None:
@@ -1322,7 +1339,8 @@ def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
     except ToolkitError as exc:
         return fail(prog, exc)
     except KeyboardInterrupt as exc:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        if not os.environ.get("NEURAL_CODEC_PROG"):  # the front-ends say it themselves
+            print(f"{prog}: interrupted", file=sys.stderr)
         return getattr(exc, "exit_code", 130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence of a CLI
         if os.environ.get("NEURAL_CODEC_DEBUG"):

@@ -19,10 +19,12 @@ import io
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import typing as tp
 
 import numpy as np
 
@@ -37,79 +39,104 @@ CODECS = {
 }
 
 
-def speechlike(seconds: float, rate: int) -> np.ndarray:
-    """A deterministic stand-in for speech: a gliding harmonic source under a syllable-rate
-    envelope, plus a little noise."""
-    t = np.arange(int(seconds * rate)) / rate
-    f0 = 120 + 30 * np.sin(2 * np.pi * 0.3 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / rate
-    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
-    envelope = 0.5 * (1 + np.sin(2 * np.pi * 4 * t)) ** 2
-    noise = np.random.default_rng(0).standard_normal(len(t))
-    return (0.08 * envelope * voice + 0.005 * noise).astype(np.float32)
+def speechlike(seconds: float, rate: int, block_seconds: float = 60.0) -> tp.Iterator[np.ndarray]:
+    """A deterministic stand-in for speech, in blocks: a gliding harmonic source under a
+    syllable-rate envelope, plus a little noise. Made block by block so that an hour of it
+    costs the benchmark no more memory than a minute."""
+    rng = np.random.default_rng(0)
+    total, block, done, phase0 = int(seconds * rate), int(block_seconds * rate), 0, 0.0
+    while done < total:
+        t = (done + np.arange(min(block, total - done))) / rate
+        f0 = 120 + 30 * np.sin(2 * np.pi * 0.3 * t)
+        phase = phase0 + 2 * np.pi * np.cumsum(f0) / rate
+        phase0 = float(phase[-1])
+        voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+        envelope = 0.5 * (1 + np.sin(2 * np.pi * 4 * t)) ** 2
+        yield (0.08 * envelope * voice + 0.005 * rng.standard_normal(len(t))).astype(np.float32)
+        done += len(t)
+
+
+def write_input(path: str, seconds: float, rate: int) -> None:
+    """Raw float32 mono, the form compress_audio.sh hands to the helpers."""
+    with open(path, "wb") as fo:
+        for block in speechlike(seconds, rate):
+            fo.write(block.astype("<f4").tobytes())
 
 
 def child(spec: dict) -> dict:
-    """One measurement, in this process: returns seconds, peak RSS and bytes."""
+    """One measurement, in this process: returns seconds, peak RSS and bytes.
+
+    The input is the raw file of `spec["input"]`: memory-mapped for the toolkit (as the helpers
+    do), read whole for the plain packages (as their APIs need). Decoding reads the toolkit's
+    container, so both sides decode the same codes."""
     import torch
 
     import neural_codec as nc
 
     torch.set_num_threads(spec["threads"])
     container, model_id, rate = CODECS[spec["codec"]]
-    samples = speechlike(spec["seconds"], rate)
+    plain = spec["impl"] == "plain"
     opts = dict(threads=spec["threads"], backend="auto")
+    warmup = next(speechlike(0.5, rate))
+    if spec["op"] == "encode":
+        samples = np.fromfile(spec["input"], "<f4") if plain else nc.read_raw_audio(spec["input"])
     buffer = io.BytesIO()
-    warmup = samples[: rate // 2]
     if container == "ecdc":
-        model = plain_encodec() if spec["impl"] == "plain" else nc.load_encodec(1.5)
-        runner = nc.EncodecRunner(nc.load_encodec(1.5))
-        codes = runner.encode(samples) if spec["op"] == "decode" else None
+        model = plain_encodec() if plain else nc.load_encodec(1.5)
         with torch.inference_mode():  # first calls set up kernels: not what is measured
             model.decode(model.encode(torch.from_numpy(warmup)[None, None]))
+        if spec["op"] == "decode" and plain:
+            with open(spec["container"], "rb") as fo:
+                codes = torch.from_numpy(nc.read_ecdc_packed(fo, nc.read_ecdc_header(fo)))
         start = time.perf_counter()
-        if spec["impl"] == "plain":
+        if spec["op"] == "encode" and plain:
             with torch.inference_mode():
-                if spec["op"] == "encode":
-                    [(codes, _)] = model.encode(torch.from_numpy(samples)[None, None])
-                    torch.save(codes, buffer)
-                else:
-                    model.decode([(codes[None], None)])
+                [(codes, _)] = model.encode(torch.from_numpy(samples)[None, None])
+                torch.save(codes, buffer)
         elif spec["op"] == "encode":
-            nc.EncodecAdapter().encode(samples, buffer, nc.EncodeOptions(source_rate=rate,
+            with open(spec["container"], "wb") as fo:
+                nc.EncodecAdapter().encode(samples, fo, nc.EncodeOptions(source_rate=rate,
                                                                          **opts))
+        elif plain:
+            with torch.inference_mode():
+                model.decode([(codes[None], None)])
         else:
-            for _ in runner.decode(codes):
+            for _ in nc.EncodecAdapter().decode(spec["container"], nc.DecodeOptions(**opts)).chunks:
                 pass
     else:
-        toolkit = nc.load_snac(model_id)
-        graphs = nc.snac_graphs(toolkit, "auto", "cpu", spec["threads"])
-        runner = nc.SnacRunner(toolkit, graphs=graphs)
-        codes = runner.encode(samples) if spec["op"] == "decode" else None
-        if spec["impl"] == "plain":
+        if plain:
             from snac import SNAC
 
             model = SNAC.from_pretrained(model_id)
             with torch.inference_mode():
                 model.decode(model.encode(torch.from_numpy(warmup)[None, None]))
+            if spec["op"] == "decode":
+                with open(spec["container"], "rb") as fo:
+                    codes = [torch.from_numpy(c.astype(np.int64))[None]
+                             for c in nc.read_ncdc(fo)[1]]
         else:
+            toolkit = nc.load_snac(model_id)
+            graphs = nc.snac_graphs(toolkit, "auto", "cpu", spec["threads"])
+            runner = nc.SnacRunner(toolkit, graphs=graphs)
             list(runner.decode(runner.encode(warmup)))
         start = time.perf_counter()
-        if spec["impl"] == "plain":
+        if spec["op"] == "encode" and plain:
             with torch.inference_mode():
-                if spec["op"] == "encode":
-                    torch.save(model.encode(torch.from_numpy(samples)[None, None]), buffer)
-                else:
-                    model.decode([torch.from_numpy(c)[None] for c in codes])
+                torch.save(model.encode(torch.from_numpy(samples)[None, None]), buffer)
         elif spec["op"] == "encode":
-            nc.SnacAdapter().encode(samples, buffer, nc.EncodeOptions(
-                source_rate=rate, model=model_id, **opts))
+            with open(spec["container"], "wb") as fo:
+                nc.SnacAdapter().encode(samples, fo, nc.EncodeOptions(model=model_id, **opts))
+        elif plain:
+            with torch.inference_mode():
+                model.decode(codes)
         else:
-            for _ in runner.decode(codes):
+            for _ in nc.SnacAdapter().decode(spec["container"], nc.DecodeOptions(**opts)).chunks:
                 pass
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "rss_mb": rss, "bytes": len(buffer.getvalue()) or None}
+    size = len(buffer.getvalue()) or (os.path.getsize(spec["container"])
+                                       if spec["op"] == "encode" and not plain else None)
+    return {"seconds": seconds, "rss_mb": rss, "bytes": size}
 
 
 def plain_encodec():
@@ -146,7 +173,7 @@ def batch_speedup(count: int) -> tuple[float, float]:
         inputs = []
         for i in range(count):
             path = os.path.join(work, f"clip{i:03d}.wav")
-            soundfile.write(path, speechlike(3.0 + i / 100, 16000), 16000)
+            soundfile.write(path, np.concatenate(list(speechlike(3.0 + i / 100, 16000))), 16000)
             inputs.append(path)
         os.mkdir(os.path.join(work, "loop"))
         os.mkdir(os.path.join(work, "batch"))
@@ -199,16 +226,23 @@ def main(argv: list[str] | None = None) -> int:
              f"{args.long:g} --threads {args.threads}`.", "",
              "| codec | input | op | plain package | toolkit | speed-up | bytes plain / toolkit |",
              "|---|---|---|---|---|---|---|"]
+    work = tempfile.mkdtemp(prefix="bench-")
     for name in args.codecs.split(","):
+        rate = CODECS[name][2]
         for seconds in (args.short, args.long):
+            source = os.path.join(work, f"{rate}-{seconds:g}.f32")
+            if not os.path.exists(source):
+                write_input(source, seconds, rate)
+            container = os.path.join(work, f"{name}-{seconds:g}.{CODECS[name][0]}")
             for op in ("encode", "decode"):
                 results = {}
-                for impl in ("plain", "toolkit"):
+                for impl in ("toolkit", "plain") if op == "encode" else ("plain", "toolkit"):
                     if impl == "plain" and seconds == args.long and not args.plain_long:
                         results[impl] = {"error": "not run"}
                         continue
                     results[impl] = measure({"codec": name, "seconds": seconds, "op": op,
-                                             "impl": impl, "threads": args.threads},
+                                             "impl": impl, "threads": args.threads,
+                                             "input": source, "container": container},
                                             args.timeout)
                 plain, ours = results["plain"], results["toolkit"]
                 ratio = (f"{plain['seconds'] / ours['seconds']:.2f}x"
@@ -218,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
                 lines.append(f"| {name} | {seconds:g} s | {op} | {cell(plain, seconds)} | "
                              f"{cell(ours, seconds)} | {ratio} | {sizes} |")
                 print(lines[-1], flush=True)
+            if os.path.exists(container):
+                os.remove(container)
+    shutil.rmtree(work)
     if args.batch:
         loop, batch = batch_speedup(args.batch)
         lines += ["", f"Batch: {args.batch} clips of 3 s to .snac (24 kHz): shell loop of "

@@ -2,12 +2,14 @@
 # compress_audio.sh: options, errors and every codec end to end with the real FFmpeg, Codec2 and
 # model classes (random-weight checkpoints), plus stand-ins for the unpackaged LPCNet and NESC.
 
-# shellcheck disable=SC2154 # bats' run sets stderr and stderr_lines
+# shellcheck disable=SC2154,SC2030,SC2031 # bats' run sets stderr and stderr_lines, and status
 bats_require_minimum_version 1.5.0
 
 setup_file() {
   load 'test_helper/common-setup'
   common_setup_file
+  export BARE_PYTHON=$BATS_FILE_TMPDIR/bare/bin/python
+  make_bare_python "$BATS_FILE_TMPDIR/bare"
 }
 
 setup() {
@@ -214,7 +216,7 @@ setup() {
 @test "SNAC_SAMPLE_RATE that differs from the model's rate is refused with exit 5" {
   run -5 --separate-stderr env SNAC_SAMPLE_RATE=16000 \
     compress_audio.sh "$REF/mono24k.wav" out/clip.snac
-  assert_equal "$stderr" 'compress_audio.sh: SNAC_SAMPLE_RATE=16000 does not match model hubertsiuzdak/snac_24khz, which runs at 24000 Hz'
+  assert_equal "$stderr" 'compress_audio.sh: the input is at 16000 Hz, model hubertsiuzdak/snac_24khz needs 24000 Hz (SNAC_SAMPLE_RATE)'
   refute_output
   assert_dir_empty out
 }
@@ -303,12 +305,10 @@ setup() {
     compress_audio.sh "$REF/mono24k.wav" out/clip.ecdc
   refute_output
   refute_regex "$stderr" 'Traceback'
-  assert_equal "${#stderr_lines[@]}" 2
-  assert_equal "${stderr_lines[0]}" \
-    "compress_audio.sh: downloading encodec_24khz-d7cc33bc.th to $where"
-  assert_equal "${stderr_lines[1]%% (<*}" \
+  assert_equal "${#stderr_lines[@]}" 1
+  assert_equal "${stderr_lines[0]%% (<*}" \
     "compress_audio.sh: EnCodec weights encodec_24khz-d7cc33bc.th are not in the torch hub cache ($where) and cannot be downloaded"
-  assert_regex "${stderr_lines[1]}" '\); run once with network access to cache them$'
+  assert_regex "${stderr_lines[0]}" '\); run once with network access to cache them$'
   assert_dir_empty out
 }
 
@@ -596,4 +596,406 @@ setup() {
   umask 022
   run -0 compress_audio.sh "$REF/mono24k.wav" out/clip.c2
   assert_file_permission 644 out/clip.c2
+}
+
+# --- robustness (issue 4): bad and unusual INPUTs -------------------------------------------
+
+@test "a WAV cut inside its header is refused with exit 4, leaving nothing behind" {
+  head -c 30 "$REF/mono24k.wav" >cut.wav
+  run -4 --separate-stderr compress_audio.sh cut.wav out/clip.snac
+  assert_equal "$stderr" 'compress_audio.sh: cut.wav: not a media file FFmpeg can read'
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "a WAV with a header and no data is refused with exit 4 by every codec but .opus" {
+  local ext
+  lavfi 'anullsrc=r=24000:cl=mono' nodata.wav -t 0
+  for ext in ecdc snac c2 lpcnet nesc; do
+    run --separate-stderr compress_audio.sh nodata.wav "out/clip.$ext"
+    assert_equal "$ext: $status" "$ext: 4"
+    assert_equal "$stderr" 'compress_audio.sh: nodata.wav: contains no audio samples'
+    refute_output
+  done
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "a WAV with a header and no data is refused with exit 4 by .opus too" {
+  lavfi 'anullsrc=r=24000:cl=mono' nodata.wav -t 0
+  run -4 --separate-stderr compress_audio.sh nodata.wav out/clip.opus
+  assert_equal "$stderr" 'compress_audio.sh: nodata.wav: contains no audio samples'
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "a single-sample INPUT comes back from .snac as one sample" {
+  lavfi 'sine=sample_rate=24000:duration=1' one.wav -af atrim=end_sample=1
+  assert_equal "$(samples_of one.wav)" 1
+  run -0 --separate-stderr compress_audio.sh one.wav out/one.snac
+  refute_output
+  assert_equal "$stderr" ''
+  run -0 --separate-stderr decompress_audio.sh out/one.snac out/one.wav
+  assert_equal "$(rate_of out/one.wav)" 24000
+  assert_equal "$(samples_of out/one.wav)" 1
+}
+
+@test "a single-sample INPUT to .opus decodes back, or is refused with exit 4" {
+  lavfi 'sine=sample_rate=24000:duration=1' one.wav -af atrim=end_sample=1
+  run --separate-stderr compress_audio.sh one.wav out/one.opus
+  refute_output
+  if ((status == 0)); then
+    run -0 --separate-stderr decompress_audio.sh out/one.opus out/one.wav
+    assert_equal "$(rate_of out/one.wav)" 24000
+  else
+    assert_equal "$status" 4
+    assert_regex "$stderr" '^compress_audio\.sh: one\.wav: [^'$'\n'']+$'
+    assert_dir_empty out
+  fi
+}
+
+@test "an INPUT shorter than one Codec2 frame gives a .c2 that decodes, or exit 4" {
+  lavfi 'sine=sample_rate=8000:duration=0.01' short.wav
+  run --separate-stderr compress_audio.sh short.wav out/short.c2
+  refute_output
+  if ((status == 0)); then
+    run -0 --separate-stderr decompress_audio.sh out/short.c2 out/short.wav
+  else
+    assert_equal "$status" 4
+    assert_regex "$stderr" '^compress_audio\.sh: short\.wav: [^'$'\n'']+$'
+    assert_dir_empty out
+  fi
+}
+
+@test "pure silence compresses to .ecdc and .snac and decodes back to its duration" {
+  local ext
+  lavfi 'anullsrc=r=24000:cl=mono' silence.wav -t 1.5
+  for ext in ecdc snac; do
+    run -0 --separate-stderr compress_audio.sh silence.wav "out/silence.$ext"
+    refute_output
+    assert_equal "$stderr" ''
+    run -0 --separate-stderr decompress_audio.sh "out/silence.$ext" "out/$ext.wav"
+    refute_output
+    assert_equal "$(rate_of "out/$ext.wav")" 24000
+    assert_duration "out/$ext.wav" 1.5
+  done
+}
+
+@test "very loud, clipped audio compresses to .ecdc" {
+  lavfi 'aevalsrc=8*sin(440*2*PI*t):s=24000:d=1.5' loud.wav -c:a pcm_s16le
+  run -0 --separate-stderr compress_audio.sh loud.wav out/loud.ecdc
+  refute_output
+  assert_equal "$stderr" ''
+  run -0 info_of out/loud.ecdc
+  assert_line samples=36000
+}
+
+@test "a 32-bit float WAV beyond full scale compresses to .snac and .c2" {
+  lavfi 'aevalsrc=8*sin(440*2*PI*t):s=24000:d=1.5' float.wav -c:a pcm_f32le
+  assert_equal "$(codec_name_of float.wav)" pcm_f32le
+  run -0 --separate-stderr compress_audio.sh float.wav out/float.snac
+  refute_output
+  assert_equal "$stderr" ''
+  run -0 info_of out/float.snac
+  assert_line samples=36000
+  run -0 --separate-stderr compress_audio.sh float.wav out/float.c2
+  refute_output
+  assert_equal "$(size_of out/float.c2)" $((7 + 37 * 6))
+}
+
+@test "an 8-channel 96 kHz WAV is downmixed and comes back mono at 96000 Hz" {
+  local ext
+  lavfi 'sine=frequency=440:sample_rate=96000:duration=1' eight.wav \
+    -af 'pan=7.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0|c6=c0|c7=c0' -c:a pcm_s24le
+  assert_equal "$(channels_of eight.wav)" 8
+  for ext in snac opus; do
+    run -0 --separate-stderr compress_audio.sh eight.wav "out/eight.$ext"
+    refute_output
+    assert_equal "$stderr" ''
+    run -0 --separate-stderr decompress_audio.sh "out/eight.$ext" "out/$ext.wav"
+    assert_equal "$ext: $(rate_of "out/$ext.wav") Hz, $(channels_of "out/$ext.wav") channel" \
+      "$ext: 96000 Hz, 1 channel"
+    assert_duration "out/$ext.wav" 1
+  done
+}
+
+@test "names with a leading dash, spaces and unicode are taken literally by .snac" {
+  cp "$REF/mono24k.wav" './-é 音.wav'
+  run -0 --separate-stderr compress_audio.sh -- '-é 音.wav' 'out/-é 音 take.snac'
+  refute_output
+  assert_equal "$stderr" ''
+  assert_equal "$(ls -A out)" '-é 音 take.snac'
+  run -0 info_of 'out/-é 音 take.snac'
+  assert_line samples=36000
+}
+
+@test "an OUTPUT without an extension, or with an empty one, is a usage error (exit 2)" {
+  local name
+  for name in out/clip out/clip. out/clip.snac.bak; do
+    run --separate-stderr compress_audio.sh "$REF/mono24k.wav" "$name"
+    assert_equal "$name: $status" "$name: 2"
+    assert_equal "$stderr" \
+      "compress_audio.sh: $name: unknown extension; supported: .ecdc .snac .c2 .opus .lpcnet .nesc"
+    refute_output
+  done
+  assert_dir_empty out
+}
+
+@test "an unreadable INPUT is refused with exit 4" {
+  require_nobody
+  cp "$REF/mono24k.wav" private.wav
+  chmod 600 private.wav
+  run -4 --separate-stderr as_nobody compress_audio.sh private.wav out/clip.c2
+  assert_equal "$stderr" 'compress_audio.sh: private.wav: permission denied'
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "OUTPUT in a read-only directory is refused with exit 7" {
+  require_nobody
+  mkdir locked
+  chmod 555 locked
+  run -7 --separate-stderr as_nobody compress_audio.sh "$REF/mono24k.wav" locked/clip.c2
+  assert_equal "$stderr" 'compress_audio.sh: locked/clip.c2: directory locked is not writable'
+  refute_output
+  assert_dir_empty locked
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "a TMPDIR that does not exist is refused with exit 7 in one line" {
+  run -7 --separate-stderr env TMPDIR="$PWD/nowhere" \
+    compress_audio.sh "$REF/mono24k.wav" out/clip.c2
+  assert_equal "$stderr" "compress_audio.sh: cannot create a temporary directory in $PWD/nowhere"
+  refute_output
+  assert_dir_empty out
+}
+
+# --- robustness (issue 4): missing dependencies and bad knobs -------------------------------
+
+@test "ffmpeg missing from PATH is a missing dependency (exit 3)" {
+  bin_without bin ffmpeg
+  run -3 --separate-stderr env PATH="$REPO_ROOT:$PWD/bin" \
+    compress_audio.sh "$REF/mono24k.wav" out/clip.c2
+  assert_equal "$stderr" 'compress_audio.sh: ffmpeg not found; install it or point FFMPEG at it'
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "a Python without the toolkit's packages exits 3 naming the package" {
+  local ext
+  for ext in ecdc snac; do
+    run --separate-stderr env PYTHON_BIN="$BARE_PYTHON" \
+      compress_audio.sh "$REF/mono24k.wav" "out/clip.$ext"
+    assert_equal "$ext: $status" "$ext: 3"
+    assert_equal "$stderr" 'compress_audio.sh: Python package missing: numpy (run: make setup)'
+    refute_output
+  done
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "TORCH_DEVICE=cuda without a GPU is a missing dependency (exit 3)" {
+  ! nvidia-smi -L >/dev/null 2>&1 || skip "a GPU is visible here"
+  run -3 --separate-stderr env TORCH_DEVICE=cuda compress_audio.sh "$REF/mono24k.wav" out/clip.snac
+  assert_equal "$stderr" 'compress_audio.sh: TORCH_DEVICE=cuda, but torch sees no CUDA GPU'
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "TORCH_DEVICE=gpu is refused with exit 5" {
+  run -5 --separate-stderr env TORCH_DEVICE=gpu compress_audio.sh "$REF/mono24k.wav" out/clip.snac
+  assert_equal "$stderr" 'compress_audio.sh: TORCH_DEVICE=gpu: expected cpu, cuda or auto'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "MODEL_BACKEND=tensorrt is refused with exit 5" {
+  run -5 --separate-stderr env MODEL_BACKEND=tensorrt \
+    compress_audio.sh "$REF/mono24k.wav" out/clip.snac
+  assert_equal "$stderr" 'compress_audio.sh: MODEL_BACKEND=tensorrt: expected auto, onnx or torch'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "an empty SNAC_MODEL is refused with exit 5" {
+  run -5 --separate-stderr env SNAC_MODEL= compress_audio.sh "$REF/mono24k.wav" out/clip.snac
+  assert_equal "$stderr" 'compress_audio.sh: SNAC_MODEL is empty: expected a hub id or a local directory'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "NESC_DEC_ARGS without %i is refused with exit 5, even when compressing" {
+  run -5 --separate-stderr env NESC_DEC_ARGS='%o' compress_audio.sh "$REF/mono24k.wav" out/clip.c2
+  assert_equal "$stderr" 'compress_audio.sh: NESC_DEC_ARGS=%o: must contain %i (input) and %o (output)'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "ENCODEC_ENC naming no file is refused with exit 5" {
+  run -5 --separate-stderr env ENCODEC_ENC="$PWD/nowhere.py" \
+    compress_audio.sh "$REF/mono24k.wav" out/clip.ecdc
+  assert_equal "$stderr" \
+    "compress_audio.sh: helper $PWD/nowhere.py not found (check ENCODEC_ENC / ENCODEC_DEC)"
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "knob values just outside their ranges are refused with exit 5" {
+  local knob
+  local -A expected=(
+    [TORCH_THREADS]='expected a whole number from 1 to 1024'
+    [TORCH_DEVICE]='expected cpu, cuda or auto'
+    [MODEL_BACKEND]='expected auto, onnx or torch'
+    [ENCODEC_BITRATE]='expected 1.5, 3, 6, 12 or 24'
+    [ENCODEC_LM]='expected 0 or 1'
+    [SNAC_VARIANT]='expected 24khz, 32khz or 44khz'
+    [SNAC_SAMPLE_RATE]='expected a rate in Hz from 1000 to 384000'
+    [CODEC2_MODE]='expected 3200, 2400, 1600, 1400, 1300, 1200 or 700C'
+    [OPUS_BITRATE]='expected whole kbps from 1 to 512'
+    [NESC_ENC_ARGS]='must contain %i (input) and %o (output)'
+  )
+  for knob in TORCH_THREADS=1025 TORCH_THREADS=-1 TORCH_THREADS=1.5 'TORCH_DEVICE= cpu' \
+    MODEL_BACKEND=ONNX ENCODEC_BITRATE=1.50 ENCODEC_BITRATE=48 ENCODEC_LM=2 SNAC_VARIANT=24KHZ \
+    SNAC_SAMPLE_RATE=999 SNAC_SAMPLE_RATE=384001 CODEC2_MODE=700c CODEC2_MODE=450 \
+    OPUS_BITRATE=513 OPUS_BITRATE=6k 'NESC_ENC_ARGS=-i %I -o %O' 'NESC_ENC_ARGS=%o'; do
+    run --separate-stderr env "$knob" compress_audio.sh "$REF/mono24k.wav" out/clip.opus
+    assert_equal "$knob: $status" "$knob: 5"
+    assert_equal "$stderr" "compress_audio.sh: $knob: ${expected[${knob%%=*}]}"
+    refute_output
+  done
+  assert_dir_empty out
+}
+
+# --- robustness (issue 4): OUTPUT safety ----------------------------------------------------
+
+# fails_keeping_output CODE EXT INPUT [VAR=VALUE...]: compressing INPUT to an existing out/clip.EXT
+# with the VARs set fails with CODE under -f, and fails without -f; either way OUTPUT keeps its
+# exact bytes, nothing is staged beside it and nothing is left in TMPDIR.
+fails_keeping_output() {
+  local code=$1 ext=$2 input=$3 force
+  shift 3
+  for force in -f ''; do
+    cp "$REF/mono8k.wav" "out/clip.$ext"
+    run --separate-stderr env "$@" compress_audio.sh $force -- "$input" "out/clip.$ext"
+    if [[ -n $force ]]; then
+      assert_equal "-f $input to .$ext: $status" "-f $input to .$ext: $code"
+    else
+      assert [ "$status" -ne 0 ]
+    fi
+    assert_regex "$stderr" '^compress_audio\.sh: [^'$'\n'']+$'
+    refute_output
+    cmp -- "$REF/mono8k.wav" "out/clip.$ext" || fail "-f $input to .$ext changed OUTPUT"
+    assert_equal "$(ls -A out)" "clip.$ext"
+    assert_dir_empty "$TMPDIR"
+    rm -- "out/clip.$ext"
+  done
+}
+
+@test "every kind of failure keeps an existing OUTPUT byte for byte, with or without -f" {
+  make_codec_stubs bin
+  mkdir clips empty-hf
+  touch empty.wav
+  echo 'not audio at all' >notes.txt
+  lavfi 'anullsrc=r=24000:cl=mono' nodata.wav -t 0
+  fails_keeping_output 4 c2 missing.wav
+  fails_keeping_output 4 c2 clips
+  fails_keeping_output 4 ecdc empty.wav
+  fails_keeping_output 4 snac notes.txt
+  fails_keeping_output 4 ecdc nodata.wav
+  fails_keeping_output 5 snac "$REF/mono24k.wav" SNAC_VARIANT=16khz
+  fails_keeping_output 3 c2 "$REF/mono24k.wav" FFMPEG=/nonexistent
+  fails_keeping_output 6 c2 "$REF/mono24k.wav" C2ENC=false
+  fails_keeping_output 6 lpcnet "$REF/mono24k.wav" LPCNET_BIN="$PWD/bin/lpcnet_demo" STUB_MODE=fail
+  fails_keeping_output 3 snac "$REF/mono24k.wav" PYTHON_BIN="$BARE_PYTHON"
+  fails_keeping_output 3 snac "$REF/mono24k.wav" HF_HOME="$PWD/empty-hf"
+}
+
+@test "SIGINT during a .snac compress exits 130 and leaves nothing behind" {
+  lavfi 'sine=frequency=220:sample_rate=16000:duration=20' long.wav
+  # Two seconds into the helper, past its imports: the model is loading or running.
+  interrupt INT encode_ecdc.py 2 env SNAC_VARIANT=32khz compress_audio.sh long.wav out/long.snac
+  assert_equal "$status" 130
+  assert_equal "$stderr" 'compress_audio.sh: interrupted'
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "SIGTERM during a .snac compress with -f exits 143 and keeps the old OUTPUT" {
+  lavfi 'sine=frequency=220:sample_rate=16000:duration=20' long.wav
+  cp "$REF/mono8k.wav" out/long.snac
+  interrupt TERM encode_ecdc.py 2 \
+    env SNAC_VARIANT=32khz compress_audio.sh -f long.wav out/long.snac
+  assert_equal "$status" 143
+  assert_equal "$stderr" 'compress_audio.sh: interrupted'
+  refute_output
+  cmp "$REF/mono8k.wav" out/long.snac
+  assert_equal "$(ls -A out)" long.snac
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "SIGINT while the Python helper is starting is one line, not a traceback" {
+  interrupt INT encode_ecdc.py 0 compress_audio.sh "$REF/mono24k.wav" out/clip.snac
+  assert_equal "$status" 130
+  assert_equal "$stderr" 'compress_audio.sh: interrupted'
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "a .snac compress leaves nothing in TMPDIR" {
+  run -0 --separate-stderr compress_audio.sh "$REF/mono24k.wav" out/clip.snac
+  refute_output
+  assert_dir_empty "$TMPDIR"
+}
+
+# --- robustness (issue 4): determinism and concurrency --------------------------------------
+
+@test "the same INPUT and settings give byte-identical .ecdc, .snac, .c2 and .opus" {
+  local ext
+  for ext in ecdc snac c2 opus; do
+    run -0 compress_audio.sh "$REF/stereo44k.mp3" "out/first.$ext"
+    run -0 compress_audio.sh "$REF/stereo44k.mp3" "out/second.$ext"
+    cmp "out/first.$ext" "out/second.$ext" || fail ".$ext differs between two runs"
+  done
+}
+
+@test "8 concurrent .snac runs into one directory succeed, equal sequential runs and decode" {
+  # Not `i`: bats' run sets a global i.
+  local clip rates=(8000 11025 16000 22050 24000 32000 44100 48000) pids=() failed=''
+  mkdir in seq
+  for clip in {0..7}; do
+    lavfi "sine=frequency=$((300 + 50 * clip)):sample_rate=${rates[clip]}" "in/clip $clip.wav" \
+      -t "0.$((3 + clip % 5))"
+  done
+  for clip in {0..7}; do
+    compress_audio.sh "in/clip $clip.wav" "out/clip $clip.snac" \
+      >"stdout.$clip" 2>"stderr.$clip" 3>&- &
+    pids+=($!)
+  done
+  for clip in {0..7}; do
+    wait "${pids[clip]}" || failed+=" clip $clip (exit $?)"
+  done
+  assert_equal "failed:$failed" 'failed:'
+  assert_equal "$(cat stdout.* stderr.*)" ''
+  for clip in {0..7}; do
+    run -0 compress_audio.sh "in/clip $clip.wav" "seq/clip $clip.snac"
+    cmp "out/clip $clip.snac" "seq/clip $clip.snac" ||
+      fail "clip $clip: concurrent and sequential runs differ"
+  done
+  # One batch decodes them all: a model load per file would cost more than the encoding.
+  mkdir dec
+  run -0 --separate-stderr decompress_audio.sh -o dec -- out/*.snac
+  refute_output
+  for clip in {0..7}; do
+    assert_equal "clip $clip: $(rate_of "dec/clip $clip.wav")" "clip $clip: ${rates[clip]}"
+    assert_duration "dec/clip $clip.wav" "$(duration_of "in/clip $clip.wav")"
+  done
+  assert_equal "$(find out -mindepth 1 | wc -l)" 8
 }

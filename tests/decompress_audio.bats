@@ -21,6 +21,8 @@ setup_file() {
   compress_audio.sh "$REF/stereo44k.mp3" "$ENC/mp3.ecdc"
   compress_audio.sh "$REF/mono8k.wav" "$ENC/8k.snac"
   ENCODEC_LM=1 compress_audio.sh "$REF/mono24k.wav" "$ENC/lm.ecdc"
+  export BARE_PYTHON=$BATS_FILE_TMPDIR/bare/bin/python
+  make_bare_python "$BATS_FILE_TMPDIR/bare"
 }
 
 setup() {
@@ -535,4 +537,229 @@ setup() {
   run -4 env TMPDIR="$PWD/tmp" decompress_audio.sh clip.snac out/bad.wav
   assert_dir_empty tmp
   assert_equal "$(ls -A out)" clip.wav
+}
+
+# --- robustness (issue 4): bad and unusual INPUTs -------------------------------------------
+
+@test "an audio file that is no container of the toolkit is refused with exit 4" {
+  local name
+  for name in clip.bin clip.c2; do
+    cp "$REF/mono24k.wav" "$name"
+    run --separate-stderr decompress_audio.sh "$name" out/clip.wav
+    assert_equal "$name: $status" "$name: 4"
+    assert_equal "$stderr" \
+      "decompress_audio.sh: $name: not a file this toolkit can decode (unknown format)"
+    refute_output
+  done
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "an unreadable INPUT is refused with exit 4" {
+  require_nobody
+  cp "$ENC/clip.c2" private.c2
+  chmod 600 private.c2
+  run -4 --separate-stderr as_nobody decompress_audio.sh private.c2 out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: private.c2: permission denied'
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "OUTPUT in a read-only directory is refused with exit 7" {
+  require_nobody
+  mkdir locked
+  chmod 555 locked
+  run -7 --separate-stderr as_nobody decompress_audio.sh "$ENC/clip.c2" locked/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: locked/clip.wav: directory locked is not writable'
+  refute_output
+  assert_dir_empty locked
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "names with spaces and unicode are taken literally by .snac" {
+  cp "$ENC/clip.snac" 'é 音.snac'
+  run -0 --separate-stderr decompress_audio.sh 'é 音.snac' 'out/é 音 take.wav'
+  refute_output
+  assert_equal "$stderr" ''
+  assert_equal "$(ls -A out)" 'é 音 take.wav'
+  assert_duration 'out/é 音 take.wav' "$(duration_of "$REF/mono24k.wav")"
+}
+
+@test "-- lets a .c2 and an .opus named with a leading dash decode" {
+  local ext
+  for ext in c2 opus; do
+    cp "$ENC/clip.$ext" "./-clip.$ext"
+    run -0 --separate-stderr decompress_audio.sh -- "-clip.$ext" "-$ext.wav"
+    refute_output
+    assert_equal "$stderr" ''
+    assert_file_exists "./-$ext.wav"
+  done
+}
+
+@test "-- lets a .snac and a .ecdc named with a leading dash decode" {
+  local ext
+  for ext in snac ecdc; do
+    cp "$ENC/clip.$ext" "./-clip.$ext"
+    run -0 --separate-stderr decompress_audio.sh -- "-clip.$ext" "-$ext.wav"
+    refute_output
+    assert_equal "$stderr" ''
+    assert_duration "./-$ext.wav" "$(duration_of "$REF/mono24k.wav")"
+  done
+}
+
+# --- robustness (issue 4): missing dependencies and bad knobs -------------------------------
+
+@test "ffmpeg missing from PATH is a missing dependency (exit 3)" {
+  bin_without bin ffmpeg
+  run -3 --separate-stderr env PATH="$REPO_ROOT:$PWD/bin" \
+    decompress_audio.sh "$ENC/clip.c2" out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: ffmpeg not found; install it or point FFMPEG at it'
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "a Python without the toolkit's packages exits 3 naming the package" {
+  local ext
+  for ext in snac ecdc; do
+    run --separate-stderr env PYTHON_BIN="$BARE_PYTHON" \
+      decompress_audio.sh "$ENC/clip.$ext" out/clip.wav
+    assert_equal "$ext: $status" "$ext: 3"
+    assert_equal "$stderr" 'decompress_audio.sh: Python package missing: numpy (run: make setup)'
+    refute_output
+  done
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "a bad value of any knob is refused with exit 5, leaving nothing behind" {
+  local knob
+  local -A expected=(
+    [TORCH_THREADS=0]='TORCH_THREADS=0: expected a whole number from 1 to 1024'
+    [TORCH_DEVICE=gpu]='TORCH_DEVICE=gpu: expected cpu, cuda or auto'
+    [MODEL_BACKEND=tensorrt]='MODEL_BACKEND=tensorrt: expected auto, onnx or torch'
+    [ENCODEC_BITRATE=2]='ENCODEC_BITRATE=2: expected 1.5, 3, 6, 12 or 24'
+    [ENCODEC_LM=yes]='ENCODEC_LM=yes: expected 0 or 1'
+    [SNAC_VARIANT=16khz]='SNAC_VARIANT=16khz: expected 24khz, 32khz or 44khz'
+    [SNAC_MODEL=]='SNAC_MODEL is empty: expected a hub id or a local directory'
+    [SNAC_SAMPLE_RATE=abc]='SNAC_SAMPLE_RATE=abc: expected a rate in Hz from 1000 to 384000'
+    [OPUS_BITRATE=0]='OPUS_BITRATE=0: expected whole kbps from 1 to 512'
+    [NESC_ENC_ARGS=%i]='NESC_ENC_ARGS=%i: must contain %i (input) and %o (output)'
+    [PYTHON_BIN=/nonexistent/python]='PYTHON_BIN=/nonexistent/python: not an executable'
+    [ENCODEC_DEC=/nonexistent.py]='helper /nonexistent.py not found (check ENCODEC_ENC / ENCODEC_DEC)'
+  )
+  for knob in "${!expected[@]}"; do
+    run --separate-stderr env "$knob" decompress_audio.sh "$ENC/clip.snac" out/clip.wav
+    assert_equal "$knob: $status" "$knob: 5"
+    assert_equal "$stderr" "decompress_audio.sh: ${expected[$knob]}"
+    refute_output
+  done
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+# --- robustness (issue 4): OUTPUT safety ----------------------------------------------------
+
+# fails_keeping_output CODE INPUT [VAR=VALUE...]: decoding INPUT to an existing out/clip.wav with
+# the VARs set fails with CODE under -f, and fails without -f; either way OUTPUT keeps its exact
+# bytes, nothing is staged beside it and nothing is left in TMPDIR.
+fails_keeping_output() {
+  local code=$1 input=$2 force
+  shift 2
+  for force in -f ''; do
+    cp "$REF/mono8k.wav" out/clip.wav
+    run --separate-stderr env "$@" decompress_audio.sh $force -- "$input" out/clip.wav
+    if [[ -n $force ]]; then
+      assert_equal "-f $input $*: $status" "-f $input $*: $code"
+    else
+      assert [ "$status" -ne 0 ]
+    fi
+    assert_regex "$stderr" '^decompress_audio\.sh: [^'$'\n'']+$'
+    refute_output
+    cmp -- "$REF/mono8k.wav" out/clip.wav || fail "-f $input $* changed OUTPUT"
+    assert_equal "$(ls -A out)" clip.wav
+    assert_dir_empty "$TMPDIR"
+    rm out/clip.wav
+  done
+}
+
+@test "every kind of failure keeps an existing OUTPUT byte for byte, with or without -f" {
+  mkdir dir.snac empty-hf
+  touch empty.ecdc
+  echo 'just some text' >notes.txt
+  cp "$ENC/clip.snac" corrupt.snac
+  flip_byte corrupt.snac 40
+  cp "$ENC/clip.ecdc" renamed.snac
+  fails_keeping_output 4 missing.snac
+  fails_keeping_output 4 dir.snac
+  fails_keeping_output 4 empty.ecdc
+  fails_keeping_output 4 notes.txt
+  fails_keeping_output 4 corrupt.snac
+  fails_keeping_output 4 renamed.snac
+  fails_keeping_output 5 "$ENC/clip.c2" TORCH_THREADS=0
+  fails_keeping_output 3 "$ENC/clip.c2" FFMPEG=/nonexistent
+  fails_keeping_output 6 "$ENC/clip.c2" C2DEC=false
+  # FFmpeg fails while it renders into the staged OUTPUT.
+  fails_keeping_output 6 "$ENC/clip.c2" FFMPEG=false
+  fails_keeping_output 3 "$ENC/clip.snac" PYTHON_BIN="$BARE_PYTHON"
+  fails_keeping_output 3 "$ENC/clip.snac" HF_HOME="$PWD/empty-hf"
+}
+
+# make_slow_ffmpeg FILE: a stand-in FFmpeg that writes part of its output (its last argument,
+# file:PATH) and then hangs, for a run to be interrupted half-way through writing OUTPUT.
+make_slow_ffmpeg() {
+  cat >"$1" <<'SH'
+#!/usr/bin/env bash
+out=${*: -1}
+printf 'partial' >"${out#file:}"
+exec sleep 60
+SH
+  chmod +x "$1"
+}
+
+@test "SIGINT while OUTPUT is being written exits 130 and removes the partial file" {
+  make_slow_ffmpeg slow-ffmpeg
+  interrupt INT 'sleep 60' 0 \
+    env FFMPEG="$PWD/slow-ffmpeg" decompress_audio.sh "$ENC/clip.c2" out/clip.wav
+  assert_equal "$status" 130
+  refute_regex "$stderr" 'Traceback'
+  refute_output
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "SIGTERM while OUTPUT is being replaced with -f exits 143 and keeps the old OUTPUT" {
+  make_slow_ffmpeg slow-ffmpeg
+  cp "$REF/mono8k.wav" out/clip.wav
+  interrupt TERM 'sleep 60' 0 \
+    env FFMPEG="$PWD/slow-ffmpeg" decompress_audio.sh -f "$ENC/clip.c2" out/clip.wav
+  assert_equal "$status" 143
+  refute_regex "$stderr" 'Traceback'
+  refute_output
+  cmp "$REF/mono8k.wav" out/clip.wav
+  assert_equal "$(ls -A out)" clip.wav
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "an interrupted decompress says so in one line of its own" {
+  local signal
+  make_slow_ffmpeg slow-ffmpeg
+  for signal in INT TERM; do
+    interrupt "$signal" 'sleep 60' 0 \
+      env FFMPEG="$PWD/slow-ffmpeg" decompress_audio.sh "$ENC/clip.c2" out/clip.wav
+    assert_equal "$signal: $stderr" "$signal: decompress_audio.sh: interrupted"
+  done
+}
+
+# --- robustness (issue 4): determinism ------------------------------------------------------
+
+@test "decoding the same file twice gives byte-identical WAVs for every codec" {
+  local ext
+  # .snac: ".snac restores the original duration and rate, the same bytes every time".
+  for ext in ecdc c2 opus; do
+    run -0 decompress_audio.sh "$ENC/clip.$ext" "out/$ext-first.wav"
+    run -0 decompress_audio.sh "$ENC/clip.$ext" "out/$ext-second.wav"
+    cmp "out/$ext-first.wav" "out/$ext-second.wav" || fail ".$ext decodes differently twice"
+  done
 }

@@ -5,7 +5,8 @@
 #
 # common_setup_file builds, once per .bats file, the random-weight model cache (TEST_MODEL_CACHE,
 # see tests/fixtures/make_model_cache.py) and the reference inputs under $BATS_FILE_TMPDIR/ref
-# (exported as REF); common_setup runs each test in its own $BATS_TEST_TMPDIR with an empty out/.
+# (exported as REF); common_setup runs each test in its own $BATS_TEST_TMPDIR with an empty out/
+# and its own empty TMPDIR, so a test can see what a run leaves behind.
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -28,9 +29,9 @@ TEST_PYTHON=$REPO_ROOT/.venv/bin/python
 [[ -x $TEST_PYTHON ]] || TEST_PYTHON=python3
 
 # A user's own knobs must not leak into the tests: every test starts from the documented defaults.
-unset PYTHON_BIN TORCH_THREADS ENCODEC_ENC ENCODEC_DEC ENCODEC_BITRATE ENCODEC_LM \
-  SNAC_VARIANT SNAC_MODEL SNAC_SAMPLE_RATE CODEC2_MODE OPUS_BITRATE LPCNET_BIN \
-  NESC_ENC NESC_DEC NESC_ENC_ARGS NESC_DEC_ARGS FFMPEG FFPROBE C2ENC C2DEC \
+unset PYTHON_BIN TORCH_THREADS TORCH_DEVICE MODEL_BACKEND ENCODEC_ENC ENCODEC_DEC \
+  ENCODEC_BITRATE ENCODEC_LM SNAC_VARIANT SNAC_MODEL SNAC_SAMPLE_RATE CODEC2_MODE OPUS_BITRATE \
+  LPCNET_BIN NESC_ENC NESC_DEC NESC_ENC_ARGS NESC_DEC_ARGS FFMPEG FFPROBE C2ENC C2DEC \
   NEURAL_CODEC_DEBUG NEURAL_CODEC_PROG STUB_LOG STUB_MODE EXPECT_PCM_BYTES
 
 common_setup_file() {
@@ -43,6 +44,8 @@ common_setup_file() {
 common_setup() {
   cd "$BATS_TEST_TMPDIR" || return
   mkdir out
+  export TMPDIR=$BATS_TEST_TMPDIR/tmpdir
+  mkdir "$TMPDIR"
 }
 
 # lavfi SPEC OUTPUT FFMPEG_ARGS...: a synthetic clip from FFmpeg's lavfi sources.
@@ -223,4 +226,79 @@ flip_byte() {
   [[ -n $byte ]] || fail "$file has no byte at offset $offset"
   printf '%b' "\\$(printf '%03o' $((byte ^ 0xff)))" |
     dd of="$file" bs=1 seek="$offset" conv=notrunc status=none
+}
+
+# samples_of FILE: samples per channel FFmpeg decodes from FILE's first audio stream.
+samples_of() {
+  local bytes
+  bytes=$(ffmpeg -nostdin -v error -i "file:$1" -map 0:a:0 -ac 1 -f s16le - | wc -c) || return
+  echo $((bytes / 2))
+}
+
+# make_bare_python DIR: a Python without the toolkit's packages (a venv made without pip), as
+# DIR/bin/python; for the "package missing" errors.
+make_bare_python() {
+  "$TEST_PYTHON" -m venv --without-pip "$1" >/dev/null 2>&1 || fail "cannot create a venv in $1"
+}
+
+# bin_without DIR PROGRAM...: DIR with links to the programs of /bin and /usr/bin except the
+# PROGRAMs, for a PATH on which those alone are missing.
+bin_without() {
+  local dir=$1 program
+  shift
+  mkdir -p "$dir"
+  ln -s /usr/bin/* "$dir"/ 2>/dev/null
+  [[ /bin -ef /usr/bin ]] || ln -s /bin/* "$dir"/ 2>/dev/null
+  for program in "$@"; do
+    rm -f -- "${dir:?}/$program"
+  done
+  [[ -x $dir/bash && -x $dir/env ]] || fail "$dir lacks bash or env"
+}
+
+# as_nobody CMD...: CMD as user nobody, for permission checks that root's access would bypass.
+as_nobody() {
+  setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$@"
+}
+
+# require_nobody: skip the test unless as_nobody can run the scripts from the test directory;
+# makes TMPDIR writable for nobody.
+require_nobody() {
+  ((EUID == 0)) || skip "needs root, to run the scripts as user nobody (root bypasses file modes)"
+  command -v setpriv >/dev/null || skip "needs setpriv (util-linux) to switch to user nobody"
+  id nobody >/dev/null 2>&1 || skip "there is no user nobody"
+  # bats keeps its run directory private to its owner; nobody only needs to pass through it.
+  chmod o+x "$BATS_RUN_TMPDIR"
+  as_nobody test -r "$REPO_ROOT/compress_audio.sh" -a -x "$REPO_ROOT/decompress_audio.sh" \
+    -a -r "$BATS_TEST_TMPDIR" -a -x "$BATS_TEST_TMPDIR" ||
+    skip "user nobody cannot reach $REPO_ROOT or $BATS_TEST_TMPDIR"
+  chmod 1777 "$TMPDIR"
+}
+
+# interrupt SIGNAL PATTERN AFTER CMD...: run CMD as a terminal runs a foreground job (its own
+# process group, with SIGINT at its default; a script's background jobs start with it ignored),
+# wait until one of its processes has PATTERN (a regex) in its command line, let it run AFTER
+# more seconds, send SIGNAL to the whole group as Ctrl-C does, and wait for CMD to end.
+# Sets status, output and stderr as `run --separate-stderr` does.
+# shellcheck disable=SC2034 # status, output and stderr are for the calling test to read
+interrupt() {
+  local signal=$1 pattern=$2 after=$3 pid tries=0 code=0
+  shift 3
+  setsid env --default-signal=INT "$@" >"$BATS_TEST_TMPDIR/interrupt.out" \
+    2>"$BATS_TEST_TMPDIR/interrupt.err" 3>&- &
+  pid=$!
+  until pgrep -s "$pid" -f -- "$pattern" >/dev/null; do
+    if ((++tries > 600)) || ! kill -0 "$pid" 2>/dev/null; then
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      wait "$pid" || code=$?
+      fail "no process matching '$pattern' ran (exit $code: $(<"$BATS_TEST_TMPDIR/interrupt.err"))"
+    fi
+    sleep 0.05
+  done
+  sleep "$after"
+  # setsid made CMD the leader of a group of its own: the signal reaches CMD and its children only.
+  [[ $(ps -o pgid= -p "$pid" | tr -d ' ') == "$pid" ]] || fail "$* is not in a group of its own"
+  kill "-$signal" -- "-$pid"
+  status=0
+  wait "$pid" || status=$?
+  output=$(<"$BATS_TEST_TMPDIR/interrupt.out") stderr=$(<"$BATS_TEST_TMPDIR/interrupt.err")
 }
