@@ -14,7 +14,7 @@ export TEST_MODEL_CACHE
 RUNTIME_PACKAGES := ffmpeg codec2
 DEMO_PACKAGES := espeak-ng
 TEST_PACKAGES := bats bats-assert bats-support bats-file shellcheck
-SHELL_SOURCES := compress_audio.sh decompress_audio.sh benchmarks/demo.sh $(wildcard tests/test_helper/*.bash)
+SHELL_SOURCES := compress_audio.sh decompress_audio.sh benchmarks/demo.sh benchmarks/settings.sh $(wildcard tests/test_helper/*.bash)
 
 # apt_install PACKAGES: install the Debian packages that are missing (root or sudo), or say which.
 define apt_install
@@ -28,7 +28,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help setup system-deps test-deps demo test lint bats pytest test-models fuzz bench clean
+.PHONY: help setup system-deps test-deps demo test lint bats pytest test-models fuzz bench bench-settings clean
 
 help:
 	@echo "make demo    set up, then compress and restore a speech clip with every codec"
@@ -36,6 +36,7 @@ help:
 	@echo "make setup   install FFmpeg/Codec2 (apt) and the Python packages (.venv)"
 	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
 	@echo "make bench   time the toolkit against the plain packages (benchmarks/results.md)"
+	@echo "make bench-settings  size and time of every codec setting on a 10 s speech clip"
 
 setup: system-deps $(VENV)/.installed
 
@@ -84,6 +85,11 @@ fuzz: test-models
 BENCH_ARGS ?=
 bench: test-models
 	$(MODEL_ENV) $(VPY) benchmarks/bench.py $(BENCH_ARGS)
+
+# Size and wall time of every codec setting on a 10 s speech clip (Markdown table).
+bench-settings: test-models
+	@$(call apt_install,$(DEMO_PACKAGES))
+	$(MODEL_ENV) benchmarks/settings.sh
 
 clean:
 	rm -rf .cache demo-output .pytest_cache

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Usage: benchmarks/settings.sh [SECONDS]
+#
+# Size and wall time of every codec setting on one speech clip of SECONDS (default 10):
+# each CODEC2_MODE, a few OPUS_BITRATEs, each ENCODEC_BITRATE and each SNAC_VARIANT, through
+# compress_audio.sh and decompress_audio.sh as a user runs them (times include FFmpeg and, for
+# the neural codecs, starting Python and loading the model). Prints a Markdown table.
+# The neural codecs need their models cached: `make bench-settings` uses the test models.
+set -euo pipefail
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+TEXT="Ultra low bitrate codecs squeeze speech into about one kilobit per second, \
+and this sentence, read slowly and twice, gives them ten seconds of speech to work on."
+
+seconds_since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }'; }
+
+# measure LABEL EXT [VAR=VALUE]: one table row for the setting.
+measure() {
+  local label=$1 ext=$2 start enc dec bytes
+  shift 2
+  start=$(date +%s.%N)
+  env "$@" "$ROOT/compress_audio.sh" -q -f "$clip" "$work/clip.$ext"
+  enc=$(seconds_since "$start")
+  start=$(date +%s.%N)
+  env "$@" "$ROOT/decompress_audio.sh" -q -f "$work/clip.$ext" "$work/clip.$ext.wav"
+  dec=$(seconds_since "$start")
+  bytes=$(stat -c %s "$work/clip.$ext")
+  printf '| %s | %d | %.2f | %s | %s |\n' "$label" "$bytes" \
+    "$(awk -v b="$bytes" -v d="$seconds" 'BEGIN { print b * 8 / d / 1000 }')" "$enc" "$dec"
+}
+
+main() {
+  local mode rate variant
+  seconds=${1:-10}
+  work=$(mktemp -d)
+  trap 'rm -rf -- "$work"' EXIT
+  clip=$work/speech.wav
+  # espeak-ng's speech, cut or padded with silence to exactly SECONDS.
+  espeak-ng -s 120 -w "$work/tts.wav" "$TEXT $TEXT"
+  ffmpeg -nostdin -v error -i "$work/tts.wav" -af "apad=whole_dur=$seconds" -t "$seconds" "$clip"
+  printf 'Clip: %s s of espeak-ng speech at %s Hz.\n\n' "$seconds" \
+    "$(ffprobe -v error -show_entries stream=sample_rate -of csv=p=0 "$clip")"
+  printf '| setting | bytes | kbps | compress s | decompress s |\n|---|---|---|---|---|\n'
+  for mode in 3200 2400 1600 1400 1300 1200 700C; do
+    measure ".c2 CODEC2_MODE=$mode" c2 "CODEC2_MODE=$mode"
+  done
+  for rate in 6 12; do
+    measure ".opus OPUS_BITRATE=$rate" opus "OPUS_BITRATE=$rate"
+  done
+  for rate in 1.5 3 6 12 24; do
+    measure ".ecdc ENCODEC_BITRATE=$rate" ecdc "ENCODEC_BITRATE=$rate"
+  done
+  for variant in 24khz 32khz 44khz; do
+    measure ".snac SNAC_VARIANT=$variant" snac "SNAC_VARIANT=$variant"
+  done
+}
+
+main "$@"
