@@ -452,15 +452,45 @@ def read_audio(path: str, expected_rate: int) -> np.ndarray:
     return samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
 
 
-def read_raw_audio(path: str) -> np.ndarray:
+class RawAudio:
+    """Mono float32 samples of a headerless little-endian file, read span by span as a chunked
+    run slices them: an hour of input costs no memory. (A memory map would keep every page it
+    touched resident, 635 MB for an hour at 44.1 kHz.)"""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._file = open(path, "rb")  # noqa: SIM115 - lives as long as the object
+        self._length = os.fstat(self._file.fileno()).st_size // 4
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("RawAudio takes contiguous slices only")
+        start, stop, _ = index.indices(self._length)
+        count = max(0, stop - start)
+        data = os.pread(self._file.fileno(), 4 * count, 4 * start)
+        if len(data) != 4 * count:
+            raise BadInput(f"{self.path}: shrank while being read")
+        return np.frombuffer(data, dtype="<f4").astype(np.float32)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self[:] if dtype is None else self[:].astype(dtype)
+
+    def __del__(self) -> None:
+        if hasattr(self, "_file"):
+            self._file.close()
+
+
+def read_raw_audio(path: str) -> RawAudio:
     """Mono float32 samples [T] of a headerless float32 little-endian file."""
     try:
         if os.path.getsize(path) < 4:
             raise BadInput(f"{path}: contains no audio samples")
-        # Mapped, not read: an hour of input costs no memory until a chunk touches it.
-        return np.memmap(path, dtype="<f4", mode="r")
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        return RawAudio(path)
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 # A canonical 44-byte header of a mono 32-bit float WAV: written here rather than by libsndfile,

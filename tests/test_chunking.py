@@ -135,6 +135,21 @@ def test_snac_decoded_audio_does_not_depend_on_the_chunk_size(snac24_decodes):
 
 
 # ---------------------------------------------------------------------------------------------
+# The helpers' raw input, read span by span
+
+def test_raw_audio_slices_read_what_a_whole_file_read_gives(tmp_path):
+    samples = np.random.default_rng(3).standard_normal(10_001).astype("<f4")
+    path = tmp_path / "in.f32"
+    samples.tofile(path)
+    raw = nc.read_raw_audio(str(path))
+    assert len(raw) == len(samples)
+    for lo, hi in ((0, 1), (0, 10_001), (4096, 8192), (9_999, 20_000), (10_001, 10_500)):
+        np.testing.assert_array_equal(raw[lo:hi], samples[lo:hi])
+    assert raw[5:5].shape == (0,)
+    np.testing.assert_array_equal(np.asarray(raw), samples)
+
+
+# ---------------------------------------------------------------------------------------------
 # counter_normal: the decoder noise
 
 @pytest.mark.parametrize("start, count", [(0, 1), (0, 777), (1, 1000), (4095, 3), (9000, 1000)])
