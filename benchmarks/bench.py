@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     lines = [f"Threads: {args.threads}. Each cell: model-call time (RTF), peak RSS of the "
-             f"process. Produced by `benchmarks/bench.py --short {args.short:g} --long "
+             f"process (which loaded the model and warmed up both networks on 0.5 s first, "
+             f"so the figure bounds what a compress or decompress alone needs). Produced by `benchmarks/bench.py --short {args.short:g} --long "
              f"{args.long:g} --threads {args.threads}`.", "",
              "| codec | input | op | plain package | toolkit | speed-up | bytes plain / toolkit |",
              "|---|---|---|---|---|---|---|"]
