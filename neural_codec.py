@@ -670,7 +670,14 @@ def _first_line(exc: Exception) -> str:
 # match whole-file calls (SNAC's codes exactly; EnCodec's LSTMs see a left context instead of
 # the whole past, see EncodecRunner).
 
-CHUNK_SECONDS = 10.0
+# Audio per model call, by default: 10 s at 24 kHz. A count of samples rather than seconds,
+# because activations grow with samples: at 44.1 kHz, 10 s chunks took a SNAC run past 2 GB.
+CHUNK_SAMPLES = 240_000
+
+
+def chunk_samples(chunk_seconds: float | None, rate: int) -> int:
+    """Samples per model call at `rate`: `chunk_seconds` of them, or CHUNK_SAMPLES."""
+    return round(chunk_seconds * rate) if chunk_seconds else CHUNK_SAMPLES
 
 
 def fold_weight_norm(model) -> None:
@@ -720,7 +727,7 @@ class SnacRunner:
     ENCODER_CONTEXT = 8192  # samples; the encoder's receptive field is about 5,000 each side
     DECODER_CONTEXT = 32  # latent frames; the decoder's is about 16 each side
 
-    def __init__(self, model, chunk_seconds: float = CHUNK_SECONDS, device: str = "cpu",
+    def __init__(self, model, chunk_seconds: float | None = None, device: str = "cpu",
                  graphs: SnacGraphs | None = None):
         self.model = model
         self.device = device
@@ -728,7 +735,8 @@ class SnacRunner:
         self.hop = int(model.hop_length)
         self.strides = list(model.vq_strides)
         self.unit = math.lcm(self.strides[0], model.attn_window_size or 1)  # latent frames
-        units = max(1, round(chunk_seconds * model.sampling_rate / self.hop / self.unit))
+        samples = chunk_samples(chunk_seconds, int(model.sampling_rate))
+        units = max(1, round(samples / self.hop / self.unit))
         self.chunk = units * self.unit
         # Local attention mixes whole windows, so an edge effect anywhere in a window reaches all
         # of it: the margins cover one window more than the convolutions' reach.
@@ -984,10 +992,11 @@ class EncodecRunner:
     FRAME = ECDC_FRAME
     CONTEXT_FRAMES = 150  # 2 s
 
-    def __init__(self, model, chunk_seconds: float = CHUNK_SECONDS, device: str = "cpu"):
+    def __init__(self, model, chunk_seconds: float | None = None, device: str = "cpu"):
         self.model = model
         self.device = device
-        self.chunk = max(1, round(chunk_seconds * EncodecAdapter.sample_rate / self.FRAME))
+        samples = chunk_samples(chunk_seconds, EncodecAdapter.sample_rate)
+        self.chunk = max(1, round(samples / self.FRAME))
 
     def _spans(self, frames: int) -> tp.Iterator[tuple[int, int, int]]:
         for start in range(0, frames, self.chunk):
@@ -1038,7 +1047,7 @@ class RunOptions:
     device: str = "cpu"
     backend: str = "torch"  # SNAC's networks: torch, onnx (ONNX Runtime) or auto
     threads: int = 1
-    chunk_seconds: float = CHUNK_SECONDS
+    chunk_seconds: float | None = None  # None: CHUNK_SAMPLES at the model's rate
     progress: tp.Callable[[int], None] | None = None  # called with samples done
 
 
@@ -1283,9 +1292,9 @@ def add_run_arguments(parser) -> None:
     parser.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto",
                         help="what runs SNAC's networks: ONNX Runtime (onnx), torch, or onnx "
                         "where it is installed and works (auto, the default)")
-    parser.add_argument("--chunk-seconds", type=float, default=CHUNK_SECONDS, metavar="S",
-                        help="audio per model call; bounds memory, not the result "
-                        f"(default: {CHUNK_SECONDS:g})")
+    parser.add_argument("--chunk-seconds", type=float, metavar="S",
+                        help="audio per model call; bounds memory, not the result (default: "
+                        f"{CHUNK_SAMPLES:,} samples: 10 s at 24 kHz, 5.4 s at 44.1 kHz)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar (there is none when stderr is not a terminal)")
 
@@ -1298,7 +1307,7 @@ def run_options(args, total_samples: int | None) -> dict:
     """RunOptions fields from parsed `add_run_arguments` options; checks their values."""
     if args.threads < 1:
         raise BadValue(f"--threads must be at least 1, got {args.threads}")
-    if not 0.1 <= args.chunk_seconds <= 3600:
+    if args.chunk_seconds is not None and not 0.1 <= args.chunk_seconds <= 3600:
         raise BadValue(f"--chunk-seconds must be from 0.1 to 3600, got {args.chunk_seconds:g}")
     configure_torch(args.threads)
     progress = None
