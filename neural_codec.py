@@ -12,6 +12,7 @@ Containers
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import fcntl
 import functools
@@ -680,6 +681,22 @@ def chunk_samples(chunk_seconds: float | None, rate: int) -> int:
     return round(chunk_seconds * rate) if chunk_seconds else CHUNK_SAMPLES
 
 
+@functools.lru_cache(maxsize=None)
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def release_memory() -> None:
+    """Give the C heap's free pages back after a chunk. Without it, glibc's heap fragments over
+    thousands of chunk-sized allocations: a 1-hour SNAC encode grew by 0.7 GB."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def fold_weight_norm(model) -> None:
     """Replace weight-norm parametrisations by the weights they compute, once after loading,
     instead of recomputing them on every forward call. The outputs do not change."""
@@ -774,6 +791,7 @@ class SnacRunner:
                 _, codes = self.model.quantizer(z[..., start - lo: stop - lo])
             for level, code in zip(levels, codes):
                 level.append(code[0].cpu().numpy())
+            release_memory()
             if progress:
                 progress((stop - start) * self.hop)
         return [np.concatenate(level) for level in levels]
@@ -795,6 +813,7 @@ class SnacRunner:
                 else:
                     self._noise_origin = lo
                     wav = self.model.decoder(z)[0, 0].cpu().numpy()
+            release_memory()
             if progress:
                 progress((stop - start) * self.hop)
             yield wav[(start - lo) * self.hop: (stop - lo) * self.hop]
@@ -1014,6 +1033,7 @@ class EncodecRunner:
             with torch.inference_mode():
                 [(codes, _scale)] = self.model.encode(x)
             parts.append(codes[0, :, start - lo:].cpu())
+            release_memory()
             if progress:
                 progress((stop - start) * self.FRAME)
         return torch.cat(parts, dim=-1)
@@ -1025,6 +1045,7 @@ class EncodecRunner:
         for start, stop, lo in self._spans(codes.shape[-1]):
             with torch.inference_mode():
                 wav = self.model.decode([(codes[None, :, lo:stop].to(self.device), None)])
+            release_memory()
             if progress:
                 progress((stop - start) * self.FRAME)
             yield wav[0, 0, (start - lo) * self.FRAME:].cpu().numpy()
