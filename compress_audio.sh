@@ -6,15 +6,16 @@
 #   .ecdc    EnCodec 24 kHz, 1.5-24 kbps         .snac    SNAC 24/32/44 kHz, 0.98-2.6 kbps
 #   .c2      Codec2 8 kHz, 0.7-3.2 kbps          .opus    Opus in Ogg, 6 kbps by default
 #   .lpcnet  LPCNet 1.6 kbps (external binary)   .nesc    NESC (external binaries)
+#   .mimi    Mimi 24 kHz, 0.55 kbps at 4 codebooks, 1.1 kbps at 8 (transformers)
 # INPUT is downmixed to mono and resampled to the codec's rate; its sample rate is recorded
-# (.ecdc, .snac, .opus) so decompress_audio.sh can restore it.
+# (.ecdc, .snac, .mimi, .opus) so decompress_audio.sh can restore it.
 #
 # The second form compresses many inputs into DIR as NAME.EXT, loading each model once per
 # worker; a failing input is reported and skipped, and the exit code is then 8.
 #
 # Options:
 #   -f, --force         replace OUTPUT if it already exists
-#   -c, --codec EXT     codec of a batch: ecdc, snac, c2, opus, lpcnet or nesc
+#   -c, --codec EXT     codec of a batch: ecdc, snac, mimi, c2, opus, lpcnet or nesc
 #   -o, --output-dir D  directory a batch writes into (must exist)
 #   -j, --jobs N        worker processes for a batch (default: 1)
 #   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
@@ -33,6 +34,8 @@
 #   SNAC_VARIANT      24khz, 32khz or 44khz; sets SNAC_MODEL and SNAC_SAMPLE_RATE (default: 24khz)
 #   SNAC_MODEL        SNAC hub id or local directory (default: hubertsiuzdak/snac_24khz)
 #   SNAC_SAMPLE_RATE  rate INPUT is resampled to for SNAC (default: 24000)
+#   MIMI_MODEL        Mimi hub id or local directory (default: kyutai/mimi)
+#   MIMI_CODEBOOKS    Mimi codebooks kept, 1 to 32; each adds 137.5 bps (default: 8)
 #   CODEC2_MODE       3200, 2400, 1600, 1400, 1300, 1200 or 700C (default: 1200)
 #   OPUS_BITRATE      Opus kbps, 1 to 512 (default: 6)
 #   LPCNET_BIN        LPCNet's lpcnet_demo (default: /opt/lpcnet/lpcnet_demo)
@@ -49,21 +52,22 @@ PROG=${0##*/}
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 
 # Knobs shared with decompress_audio.sh, which sources this file for them and the helpers below.
-# SNAC_MODEL_SET remembers whether the user named a model: only then may a decoder load a model
-# that a file names but that is outside the known set.
+# SNAC_MODEL_SET and MIMI_MODEL_SET remember whether the user named a model: only then may a
+# decoder load a model that a file names but that is outside the known set.
 # shellcheck disable=SC2034 # read by decompress_audio.sh
-SNAC_MODEL_SET=${SNAC_MODEL:+1}
+SNAC_MODEL_SET=${SNAC_MODEL:+1} MIMI_MODEL_SET=${MIMI_MODEL:+1}
 if [[ -x $SCRIPT_DIR/.venv/bin/python ]]; then
   : "${PYTHON_BIN:=$SCRIPT_DIR/.venv/bin/python}"
 fi
 : "${PYTHON_BIN:=python3}" "${TORCH_THREADS:=1}" "${TORCH_DEVICE:=cpu}" "${MODEL_BACKEND:=auto}"
 : "${ENCODEC_ENC:=$SCRIPT_DIR/encode_ecdc.py}" "${ENCODEC_DEC:=$SCRIPT_DIR/decode_ecdc.py}"
 : "${ENCODEC_BITRATE:=1.5}" "${ENCODEC_LM:=0}" "${SNAC_VARIANT:=24khz}"
+: "${MIMI_CODEBOOKS:=8}"
 : "${CODEC2_MODE:=1200}" "${OPUS_BITRATE:=6}"
 : "${LPCNET_BIN:=/opt/lpcnet/lpcnet_demo}" "${NESC_ENC:=/opt/nesc/nesc_enc}"
 : "${NESC_DEC:=/opt/nesc/nesc_dec}" "${NESC_ENC_ARGS:=%i %o}" "${NESC_DEC_ARGS:=%i %o}"
 : "${FFMPEG:=ffmpeg}" "${FFPROBE:=ffprobe}" "${C2ENC:=c2enc}" "${C2DEC:=c2dec}"
-CODEC_EXTENSIONS=(.ecdc .snac .c2 .opus .lpcnet .nesc)
+CODEC_EXTENSIONS=(.ecdc .snac .mimi .c2 .opus .lpcnet .nesc)
 
 die() {
   local code=$1
@@ -113,6 +117,11 @@ validate_env() {
   : "${SNAC_MODEL:=hubertsiuzdak/snac_$SNAC_VARIANT}" "${SNAC_SAMPLE_RATE:=$rate}"
   in_range "$SNAC_SAMPLE_RATE" 1000 384000 ||
     die 5 "SNAC_SAMPLE_RATE=$SNAC_SAMPLE_RATE: expected a rate in Hz from 1000 to 384000"
+  [[ ! -v MIMI_MODEL || -n $MIMI_MODEL ]] ||
+    die 5 "MIMI_MODEL is empty: expected a hub id or a local directory"
+  : "${MIMI_MODEL:=kyutai/mimi}"
+  in_range "$MIMI_CODEBOOKS" 1 32 ||
+    die 5 "MIMI_CODEBOOKS=$MIMI_CODEBOOKS: expected a whole number from 1 to 32"
   case $CODEC2_MODE in 3200 | 2400 | 1600 | 1400 | 1300 | 1200 | 700C) ;; *)
     die 5 "CODEC2_MODE=$CODEC2_MODE: expected 3200, 2400, 1600, 1400, 1300, 1200 or 700C" ;;
   esac
@@ -372,6 +381,10 @@ neural_args() {
       model_rate=$SNAC_SAMPLE_RATE
       helper_args=(--codec snac --model "$SNAC_MODEL")
       ;;
+    mimi)
+      model_rate=24000
+      helper_args=(--codec mimi --model "$MIMI_MODEL" --codebooks "$((10#$MIMI_CODEBOOKS))")
+      ;;
     *) return 1 ;;
   esac
   helper_args+=(--raw --sample-rate "$model_rate")
@@ -389,6 +402,7 @@ encode_neural() {
 
 encode_ecdc() { encode_neural ecdc "$@"; }
 encode_snac() { encode_neural snac "$@"; }
+encode_mimi() { encode_neural mimi "$@"; }
 
 encode_c2() {
   to_pcm "$input" 8000 s16le "$workdir/in.raw"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Decode a codec container (.ecdc, .snac, legacy torch.save .snac) into a mono WAV.
+"""Decode a codec container (.ecdc, .snac, .mimi, legacy torch.save .snac) into a mono WAV.
 
 The WAV is at the model's sample rate and trimmed to the original length; decompress_audio.sh
 then converts it with FFmpeg to the requested format and the original sample rate, which
@@ -26,8 +26,8 @@ except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted"
 
 def get_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=prog, description="Decode .ecdc (EnCodec) or .snac (SNAC) into a mono WAV at the "
-        "model's sample rate.")
+        prog=prog, description="Decode .ecdc (EnCodec), .snac (SNAC) or .mimi (Mimi) into a mono "
+        "WAV at the model's sample rate.")
     parser.add_argument("input", metavar="INPUT", nargs="?", help="container to decode")
     parser.add_argument("output", metavar="OUTPUT", nargs="?", help="WAV file to write")
     parser.add_argument("--batch", metavar="LIST",
@@ -44,6 +44,9 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         f"(default: {nc.KNOWN_MODELS['snac'][0]})")
     parser.add_argument("--sample-rate", type=int, metavar="HZ",
                         help="SNAC: model rate for legacy files that do not record it")
+    parser.add_argument("--mimi-model", metavar="ID",
+                        help="Mimi: hub id or local directory to decode with (default: the "
+                        "model the file records; files naming an unknown model need this)")
     nc.add_run_arguments(parser)
     return parser
 
@@ -57,7 +60,7 @@ def container_of(path: str) -> str:
         raise nc.BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
     kind = nc.sniff_container(head)
     if kind is None:
-        raise nc.BadInput(f"{path}: not an .ecdc or .snac file (unknown first bytes)")
+        raise nc.BadInput(f"{path}: not an .ecdc, .snac or .mimi file (unknown first bytes)")
     return kind
 
 
@@ -70,9 +73,9 @@ def info(path: str) -> dict:
             return {"container": "ecdc", "model": header.model, "sample_rate": 24000,
                     "source_rate": header.source_rate or 24000, "samples": header.length,
                     "codebooks": header.codebooks, "lm": int(header.use_lm)}
-        if kind == "snac":
+        if kind in ("snac", "mimi"):
             codes_header, codes = nc.read_ncdc(fo)
-            return {"container": "snac", "model": codes_header.model,
+            return {"container": codes_header.codec, "model": codes_header.model,
                     "sample_rate": codes_header.sample_rate,
                     "source_rate": codes_header.source_rate, "samples": codes_header.length,
                     "levels": len(codes), "bits": codes_header.bits}
@@ -103,11 +106,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def decode_file(input_path: str, output: str) -> int:
         kind = container_of(input_path)
-        adapter = nc.get_codec("ecdc" if kind == "ecdc" else "snac")
+        adapter = nc.get_codec("snac" if kind == "snac-legacy" else kind)
         wanted = nc.wants_progress(args) and not args.batch
         samples = info(input_path).get("samples") if wanted else None
         opts = nc.DecodeOptions(model=args.model, sample_rate=args.sample_rate,
-                                default_model=args.default_model,
+                                default_model=args.default_model, mimi_model=args.mimi_model,
                                 **nc.run_options(args, samples))
         decoded = adapter.decode(input_path, opts)
         nc.write_audio(output, decoded.chunks, decoded.sample_rate, decoded.length)

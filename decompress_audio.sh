@@ -4,9 +4,9 @@
 #
 # Restore audio compressed by compress_audio.sh. INPUT is recognised by its first bytes:
 # .ecdc (EnCodec, also files of the encodec package), .snac (ours, or a legacy torch.save file),
-# .c2 (Codec2 header), .opus (Ogg); headerless .lpcnet and .nesc streams by their extension.
+# .mimi, .c2 (Codec2 header), .opus (Ogg); headerless .lpcnet and .nesc by their extension.
 # OUTPUT's extension picks the audio format: .wav .flac .mp3 .ogg .opus .m4a .aac .aiff.
-# The audio has its original duration and, where the file records it (.ecdc, .snac, .opus),
+# The audio has its original duration and, where the file records it (.ecdc, .snac, .mimi, .opus),
 # its original sample rate; otherwise the codec's own rate (8000 for .c2, 16000 for .lpcnet/.nesc).
 #
 # The second form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says), loading
@@ -33,6 +33,8 @@
 #                     known snac_24khz/32khz/44khz set, and for legacy files that name none
 #   SNAC_VARIANT      24khz, 32khz or 44khz: the model for legacy files that name none (default: 24khz)
 #   SNAC_SAMPLE_RATE  sample rate of such legacy files (default: the variant's)
+#   MIMI_MODEL        decode .mimi with this model instead of the one the file records; needed
+#                     for files that name a model other than kyutai/mimi
 #   LPCNET_BIN        LPCNet's lpcnet_demo (default: /opt/lpcnet/lpcnet_demo)
 #   NESC_DEC          NESC decoder (default: /opt/nesc/nesc_dec)
 #   NESC_DEC_ARGS     its arguments; %i is the .nesc input, %o the 16 kHz PCM output (default: "%i %o")
@@ -58,7 +60,12 @@ container_of() {
   named=$(codec_of "$1") || named=
   case $magic in
     45434443) content=ecdc ;;    # "ECDC"
-    4e434443) content=snac ;;    # "NCDC"
+    4e434443) # "NCDC", whose sixth byte names the codec: 1 SNAC, 2 Mimi
+      case $(od -An -tx1 -j5 -N1 -- "$1" | tr -d ' \n') in
+        02) content=mimi ;;
+        *) content=snac ;;
+      esac
+      ;;
     504b0304) content=snac ;;    # zip: torch.save, a legacy .snac
     c0dec2*) content=c2 ;;       # Codec2's header
     4f676753) content=opus ;;    # "OggS"
@@ -79,6 +86,7 @@ container_of() {
 decoder_args() {
   helper_args=(--default-model "$SNAC_MODEL" --sample-rate "$SNAC_SAMPLE_RATE")
   [[ -z $SNAC_MODEL_SET ]] || helper_args+=(--model "$SNAC_MODEL")
+  [[ -z $MIMI_MODEL_SET ]] || helper_args+=(--mimi-model "$MIMI_MODEL")
 }
 
 decode_neural() {
@@ -92,6 +100,7 @@ decode_neural() {
 
 decode_ecdc() { decode_neural; }
 decode_snac() { decode_neural; }
+decode_mimi() { decode_neural; }
 
 decode_c2() {
   (($(stat -c %s -- "$input") > 7)) || die 4 "$input: holds no Codec2 frames"
@@ -142,7 +151,7 @@ check_output_format() {
     die 2 "$1: unknown audio extension; supported: ${OUTPUT_EXTENSIONS[*]}"
 }
 
-# decompress_item I INPUT: one input of a batch. .ecdc and .snac are queued for
+# decompress_item I INPUT: one input of a batch. .ecdc, .snac and .mimi are queued for
 # run_neural_batch; the others are decoded here.
 decompress_item() {
   local output kind target
@@ -152,7 +161,7 @@ decompress_item() {
   check_output "$input" "$output" "$force"
   kind=$(container_of "$input")
   case $kind in
-    ecdc | snac)
+    ecdc | snac | mimi)
       # Through a link of a plain name: the list is tab-separated lines.
       if [[ $input == /* ]]; then target=$input; else target=$PWD/$input; fi
       ln -s -- "$target" "$workdir/input"

@@ -127,19 +127,19 @@ def _read_exactly(fo: tp.BinaryIO, size: int, what: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# NCDC: the container of .snac files.
+# NCDC: the container of .snac and .mimi files.
 #
 #   offset  size     field
 #   0       4        magic b"NCDC"
 #   4       1        version, 1
-#   5       1        codec, 1 = SNAC
+#   5       1        codec, 1 = SNAC, 2 = Mimi
 #   6       1        model: 0 = named below, 1.. = index into KNOWN_MODELS[codec]
 #   7       1 + N    (model 0 only) name length N, then N bytes of UTF-8
 #   .       4        model sample rate, Hz (uint32)
 #   .       4        source sample rate, Hz, of the file that was compressed (uint32)
 #   .       8        length in samples at the model rate, before padding (uint64)
 #   .       1        bits per code, 1..32
-#   .       1        number of levels L, 1..16
+#   .       1        number of levels (SNAC) or codebooks (Mimi) L, 1..32
 #   .       4 x L    codes per level (uint32 each)
 #   .       ...      all codes, level after level, packed at `bits` bits LSB first, zero-padded
 #                    to a whole byte
@@ -148,14 +148,16 @@ def _read_exactly(fo: tp.BinaryIO, size: int, what: str) -> bytes:
 
 NCDC_MAGIC = b"NCDC"
 NCDC_VERSION = 1
-CODEC_IDS = {"snac": 1}
+CODEC_IDS = {"snac": 1, "mimi": 2}
+CODEC_NAMES = {"snac": "SNAC", "mimi": "Mimi"}
 KNOWN_MODELS = {
     "snac": ("hubertsiuzdak/snac_24khz", "hubertsiuzdak/snac_32khz", "hubertsiuzdak/snac_44khz"),
+    "mimi": ("kyutai/mimi",),
 }
 _NCDC_START = struct.Struct("!4sBBB")
 _NCDC_RATES = struct.Struct("!IIQBB")
 _NCDC_CRC = struct.Struct("!I")
-MAX_LEVELS = 16
+MAX_LEVELS = 32  # Mimi's 32 codebooks; SNAC has 3 or 4 levels
 MAX_RATE = 1_000_000
 MAX_SAMPLES = 1 << 40
 
@@ -347,11 +349,13 @@ PICKLE_PROTO = 0x80  # torch.save's legacy format and raw pickles
 
 
 def sniff_container(head: bytes) -> str | None:
-    """'ecdc', 'snac' (NCDC), 'snac-legacy' (torch.save), or None, from a file's first bytes."""
+    """'ecdc', 'snac' or 'mimi' (NCDC), 'snac-legacy' (torch.save), or None, from a file's
+    first bytes (at least 6 of them for NCDC's codec byte)."""
     if head.startswith(ECDC_MAGIC):
         return "ecdc"
     if head.startswith(NCDC_MAGIC):
-        return "snac"
+        # An unknown codec byte reads as SNAC, whose reader then names the bad field.
+        return "mimi" if head[5:6] == bytes([CODEC_IDS["mimi"]]) else "snac"
     if head.startswith(ZIP_MAGIC) or head[:1] == bytes([PICKLE_PROTO]):
         return "snac-legacy"
     return None
@@ -367,6 +371,9 @@ _LEGACY_KEYS = {
     "source_rate": ("source_rate", "original_sample_rate", "orig_sr", "input_sample_rate"),
     "length": ("length", "original_length", "num_samples", "audio_length"),
 }
+
+
+LEGACY_MAX_LEVELS = 16
 
 
 def _legacy_field(obj: dict, field: str) -> tp.Any:
@@ -422,8 +429,9 @@ def read_legacy_snac(path: str) -> tuple[dict, list[np.ndarray]]:
                                           MAX_RATE)
         meta["length"] = _legacy_int(_legacy_field(obj, "length"), "length", MAX_SAMPLES)
         obj = _legacy_field(obj, "codes")
-    if not isinstance(obj, (list, tuple)) or not 1 <= len(obj) <= MAX_LEVELS:
-        raise InvalidField("legacy .snac codes must be a list of 1 to 16 tensors")
+    if not isinstance(obj, (list, tuple)) or not 1 <= len(obj) <= LEGACY_MAX_LEVELS:
+        raise InvalidField(f"legacy .snac codes must be a list of 1 to {LEGACY_MAX_LEVELS} "
+                           f"tensors")
     codes = []
     for level in obj:
         if (not isinstance(level, torch.Tensor) or level.is_floating_point()
@@ -590,6 +598,54 @@ def _snac_weights_path(model_id: str) -> str:
     from huggingface_hub import hf_hub_download
 
     return hf_hub_download(model_id, "pytorch_model.bin", local_files_only=True)
+
+
+def load_mimi(model_id: str, device: str = "cpu"):
+    """Kyutai's Mimi `model_id` through transformers, loaded once per process, on `device`."""
+    return _load_mimi_once(model_id).to(device)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_mimi_once(model_id: str):
+    """MimiModel.from_pretrained on a hub id or a local directory, cache first, as for SNAC."""
+    try:
+        from huggingface_hub.utils import logging as hub_logging
+        from transformers import MimiModel
+        from transformers.utils import logging as transformers_logging
+    except ImportError as exc:
+        raise MissingDependency(f"Python package missing: {exc.name} (run: make setup)") from None
+    hub_logging.set_verbosity_error()
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()  # "Loading weights" bars are not for our users
+    if os.path.isdir(model_id) and not os.path.isfile(os.path.join(model_id, "config.json")):
+        raise MissingDependency(f"Mimi model directory {model_id} has no config.json")
+    try:
+        try:
+            model = MimiModel.from_pretrained(model_id, local_files_only=True)
+        except OSError:
+            if os.path.isdir(model_id):
+                raise
+            model = MimiModel.from_pretrained(model_id)
+    except (OSError, ValueError) as exc:
+        if os.path.isdir(model_id):
+            raise CodecFailure(f"cannot load Mimi model from {model_id}: "
+                               f"{_first_line(exc)}") from None
+        raise MissingDependency(
+            f"Mimi model {model_id} is not in the Hugging Face cache and cannot be downloaded "
+            f"({type(exc).__name__}); run once with network access to cache it, or set "
+            f"MIMI_MODEL to a local directory with config.json and the weights") from None
+    except (TypeError, RuntimeError, KeyError, AttributeError) as exc:
+        raise CodecFailure(f"cannot load Mimi model {model_id}: {_first_line(exc)}") from None
+    config = model.config
+    if (model.encoder is None or model.decoder is None or not config.use_causal_conv
+            or not 1 <= config.num_quantizers <= MAX_LEVELS
+            or not 2 <= config.codebook_size <= 1 << 32
+            or config.sampling_rate % config.frame_rate):
+        raise CodecFailure(f"Mimi model {model_id} has a configuration this toolkit cannot run "
+                           f"(it needs a causal encoder and decoder, 1 to {MAX_LEVELS} "
+                           f"codebooks and a whole number of samples per frame)")
+    fold_weight_norm(model)
+    return model.eval()
 
 
 ENCODEC_CHECKPOINTS = {"model": "encodec_24khz-d7cc33bc.th", "lm": "encodec_lm_24khz-1608e3c0.th"}
@@ -1051,6 +1107,85 @@ class EncodecRunner:
             yield wav[0, 0, (start - lo) * self.FRAME:].cpu().numpy()
 
 
+class MimiRunner:
+    """Mimi in chunks of whole frames, through the library's own streaming state. The encoder is
+    causal: its convolutions keep their padding cache and its transformer a key/value cache of
+    the sliding window, so chunked codes are exactly whole-file codes. The decoder's
+    transformer streams the same way; its convolutions, which have no cache in transformers,
+    get CONTEXT_FRAMES of the transformer's past output, more than their receptive field, so
+    chunked audio matches a whole-file decode to float rounding."""
+
+    CONTEXT_FRAMES = 16  # transformer steps (25 Hz) of left context for the decoder's convolutions
+
+    def __init__(self, model, chunk_seconds: float | None = None, device: str = "cpu"):
+        config = model.config
+        self.model = model
+        self.device = device
+        self.frame = int(config.sampling_rate / config.frame_rate)  # 1920 at 24 kHz
+        self.chunk = max(1, chunk_samples(chunk_seconds, config.sampling_rate) // self.frame)
+        self.upsample = int(round(config.encodec_frame_rate / config.frame_rate))
+
+    def encode(self, samples: np.ndarray, codebooks: int, progress=None) -> np.ndarray:
+        """Samples [T] -> codes [codebooks, ceil(T / frame)]: the end is padded with silence to
+        a whole frame, as the model itself pads."""
+        import torch
+
+        frames = math.ceil(len(samples) / self.frame)
+        encoder_cache = padding_cache = None
+        parts = []
+        for start in range(0, frames, self.chunk):
+            stop = min(frames, start + self.chunk)
+            piece = np.zeros((stop - start) * self.frame, dtype=np.float32)
+            data = samples[start * self.frame: stop * self.frame]
+            piece[:len(data)] = data
+            x = torch.from_numpy(piece)[None, None].to(self.device)
+            with torch.inference_mode():
+                out = self.model.encode(x, num_quantizers=codebooks, encoder_cache=encoder_cache,
+                                        padding_cache=padding_cache, use_streaming=True,
+                                        return_dict=True)
+            encoder_cache, padding_cache = out.encoder_cache, out.padding_cache
+            parts.append(out.audio_codes[0].cpu().numpy())
+            release_memory()
+            if progress:
+                progress(min(len(samples), stop * self.frame) - start * self.frame)
+        return np.concatenate(parts, axis=-1)
+
+    def decode(self, codes: np.ndarray, progress=None) -> tp.Iterator[np.ndarray]:
+        """Codes [K, F] -> samples, chunk by chunk (frame * F in all)."""
+        import torch
+
+        decoder = self.model.decoder
+        cache = last_latent = context = None
+        for start in range(0, codes.shape[-1], self.chunk):
+            stop = min(codes.shape[-1], start + self.chunk)
+            piece = torch.from_numpy(np.ascontiguousarray(codes[:, start:stop], dtype=np.int64))
+            with torch.inference_mode():
+                latent = self.model.quantizer.decode(piece[None].to(self.device))
+                # The upsampling convolution reads one latent frame back.
+                if decoder.upsample is None:
+                    hidden = latent
+                else:
+                    joined = latent if last_latent is None else torch.cat([last_latent, latent],
+                                                                          -1)
+                    hidden = decoder.upsample(joined)
+                    if last_latent is not None:
+                        hidden = hidden[..., self.upsample:]
+                    last_latent = latent[..., -1:]
+                out = decoder.decoder_transformer(hidden.transpose(1, 2), cache=cache,
+                                                  use_cache=True, return_dict=True)
+                cache = out.cache
+                hidden = out.last_hidden_state.transpose(1, 2)
+                joined = hidden if context is None else torch.cat([context, hidden], -1)
+                wav = decoder.decoder_seanet(joined)
+                skip = 0 if context is None else context.shape[-1] * self.frame // self.upsample
+                context = joined[..., -self.CONTEXT_FRAMES:]
+                samples = wav[0, 0, skip:].cpu().numpy()
+            release_memory()
+            if progress:
+                progress((stop - start) * self.frame)
+            yield samples
+
+
 def trim(chunks: tp.Iterable[np.ndarray], length: int) -> tp.Iterator[np.ndarray]:
     """The first `length` samples of a stream of chunks."""
     for chunk in chunks:
@@ -1077,8 +1212,9 @@ class EncodeOptions(RunOptions):
     source_rate: int = 0  # the original file's rate, recorded for decoding (0: the model's)
     bitrate: float = 1.5  # EnCodec
     use_lm: bool = False  # EnCodec
-    model: str | None = None  # SNAC
+    model: str | None = None  # SNAC or Mimi
     sample_rate: int | None = None  # the rate the input is at; must be the model's
+    codebooks: int = 8  # Mimi
 
 
 @dataclasses.dataclass
@@ -1086,6 +1222,7 @@ class DecodeOptions(RunOptions):
     model: str | None = None  # SNAC: the user's explicit choice (SNAC_MODEL), if any
     sample_rate: int | None = None  # SNAC: the rate for legacy files that do not record it
     default_model: str | None = None  # SNAC: the model for legacy files that do not record one
+    mimi_model: str | None = None  # Mimi: the user's explicit choice (MIMI_MODEL), if any
 
 
 @dataclasses.dataclass
@@ -1218,6 +1355,9 @@ class SnacAdapter:
             else:
                 fo.seek(0)
                 header, codes = read_ncdc(fo)
+                if header.codec != "snac":
+                    raise BadInput(f"the file holds {CODEC_NAMES[header.codec]} codes, not "
+                                   f"SNAC codes")
                 meta = dataclasses.asdict(header)
         model_id = self._choose_model(meta.get("model"), opts)
         model = load_snac(model_id, opts.device)
@@ -1267,7 +1407,66 @@ class SnacAdapter:
                            f"{model.codebook_size}")
 
 
-CODECS: dict[str, tp.Any] = {"ecdc": EncodecAdapter, "snac": SnacAdapter}
+class MimiAdapter:
+    """Kyutai's Mimi (transformers' MimiModel) into the NCDC container."""
+
+    def encode(self, samples: np.ndarray, out: tp.BinaryIO, opts: EncodeOptions) -> None:
+        model_id = opts.model or KNOWN_MODELS["mimi"][0]
+        model = load_mimi(model_id, opts.device)
+        config = model.config
+        if opts.sample_rate is not None and opts.sample_rate != config.sampling_rate:
+            raise RateMismatch(f"the input is at {opts.sample_rate} Hz, Mimi model {model_id} "
+                               f"needs {config.sampling_rate} Hz")
+        if not 1 <= opts.codebooks <= config.num_quantizers:
+            raise BadValue(f"{opts.codebooks} codebooks asked for; Mimi model {model_id} has "
+                           f"1 to {config.num_quantizers} (MIMI_CODEBOOKS)")
+        if len(samples) == 0:
+            raise BadInput("no audio samples to encode")
+        codes = MimiRunner(model, opts.chunk_seconds, opts.device).encode(
+            samples, opts.codebooks, opts.progress)
+        header = CodesHeader("mimi", model_id, config.sampling_rate,
+                             opts.source_rate or config.sampling_rate, len(samples),
+                             max(1, math.ceil(math.log2(config.codebook_size))))
+        write_ncdc(out, header, list(codes))
+
+    def decode(self, path: str, opts: DecodeOptions) -> Decoded:
+        with open(path, "rb") as fo:
+            header, codes = read_ncdc(fo)
+        if header.codec != "mimi":
+            raise BadInput(f"the file holds {CODEC_NAMES[header.codec]} codes, not Mimi codes")
+        # A file never decides to load a model outside the known set: only the user does.
+        model_id = opts.mimi_model or header.model
+        if model_id not in KNOWN_MODELS["mimi"] and not opts.mimi_model:
+            raise BadInput(f"the file names Mimi model {header.model!r}, which is not a known "
+                           f"model; set MIMI_MODEL to load it if you trust it")
+        model = load_mimi(model_id, opts.device)
+        config = model.config
+        if header.sample_rate != config.sampling_rate:
+            raise BadInput(f"the file's codes are for {header.sample_rate} Hz, Mimi model "
+                           f"{model_id} runs at {config.sampling_rate} Hz")
+        if len(codes) > config.num_quantizers:
+            raise BadInput(f"the file has {len(codes)} codebooks, Mimi model {model_id} has "
+                           f"{config.num_quantizers}")
+        if any(len(c) != len(codes[0]) for c in codes):
+            raise BadInput(f"codebooks of unequal lengths {sorted({len(c) for c in codes})}")
+        if any(len(c) and c.max() >= config.codebook_size for c in codes):
+            raise BadInput(f"a code is outside Mimi model {model_id}'s codebook of "
+                           f"{config.codebook_size}")
+        runner = MimiRunner(model, opts.chunk_seconds, opts.device)
+        held = len(codes[0]) * runner.frame
+        if not held - runner.frame < header.length <= held:
+            raise InvalidField(f"recorded length {header.length} does not fit the "
+                               f"{len(codes[0])} frames of codes")
+        chunks = trim(runner.decode(np.stack(codes), opts.progress), header.length)
+        return Decoded(chunks, header.length, config.sampling_rate,
+                       header.source_rate or config.sampling_rate)
+
+
+CODECS: dict[str, tp.Any] = {
+    "ecdc": EncodecAdapter,
+    "snac": SnacAdapter,
+    "mimi": MimiAdapter,
+}
 
 
 def get_codec(name: str):

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Benchmark: the toolkit's model calls against plain `snac` / `encodec` package calls.
+"""Benchmark: the toolkit's model calls against plain `snac` / `encodec` / `transformers` calls.
 
   bench.py [--short S] [--long S] [--codecs LIST] [--threads N] [--batch N] [--out FILE]
 
 Every figure comes from the same run on the same synthetic speech-like signal. Each cell is a
 fresh child process (so peak RSS is that operation's own), timing only the model call:
-  plain    SNAC: model.encode / model.decode on the whole input; EnCodec: model.encode / decode
+  plain    SNAC: model.encode / model.decode on the whole input; EnCodec: model.encode / decode;
+           Mimi: transformers' MimiModel.encode (8 codebooks) / decode on the whole input
   toolkit  neural_codec's runners: chunked, weight norm folded, ONNX Runtime for SNAC (auto)
 Real-time factor (RTF) = seconds of compute per second of audio. The batch row compresses N
 clips of 3 s to .snac with a shell loop of single-file runs and with one batch run (-j 2).
@@ -36,6 +37,7 @@ CODECS = {
     "snac24": ("snac", "hubertsiuzdak/snac_24khz", 24000),
     "snac32": ("snac", "hubertsiuzdak/snac_32khz", 32000),
     "snac44": ("snac", "hubertsiuzdak/snac_44khz", 44100),
+    "mimi": ("mimi", "kyutai/mimi", 24000),
 }
 
 
@@ -103,6 +105,29 @@ def child(spec: dict) -> dict:
         else:
             for _ in nc.EncodecAdapter().decode(spec["container"], nc.DecodeOptions(**opts)).chunks:
                 pass
+    elif container == "mimi":
+        model = plain_mimi() if plain else nc.load_mimi(model_id)
+        with torch.inference_mode():
+            model.decode(model.encode(torch.from_numpy(warmup)[None, None],
+                                      num_quantizers=8).audio_codes)
+        if spec["op"] == "decode" and plain:
+            with open(spec["container"], "rb") as fo:
+                codes = torch.from_numpy(np.stack(nc.read_ncdc(fo)[1]).astype(np.int64))[None]
+        start = time.perf_counter()
+        if spec["op"] == "encode" and plain:
+            with torch.inference_mode():
+                torch.save(model.encode(torch.from_numpy(samples)[None, None],
+                                        num_quantizers=8).audio_codes, buffer)
+        elif spec["op"] == "encode":
+            with open(spec["container"], "wb") as fo:
+                nc.MimiAdapter().encode(samples, fo, nc.EncodeOptions(source_rate=rate,
+                                                                      **opts))
+        elif plain:
+            with torch.inference_mode():
+                model.decode(codes)
+        else:
+            for _ in nc.MimiAdapter().decode(spec["container"], nc.DecodeOptions(**opts)).chunks:
+                pass
     else:
         if plain:
             from snac import SNAC
@@ -150,6 +175,13 @@ def plain_encodec():
         model = EncodecModel.encodec_model_24khz()
     model.set_target_bandwidth(1.5)
     return model
+
+
+def plain_mimi():
+    """transformers' MimiModel, as its documentation loads it."""
+    from transformers import MimiModel
+
+    return MimiModel.from_pretrained("kyutai/mimi").eval()
 
 
 def measure(spec: dict, timeout: float) -> dict:

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
-CODECS=(c2 opus ecdc snac lpcnet nesc)
+CODECS=(c2 opus ecdc snac mimi lpcnet nesc)
 TEXT="Ultra low bitrate codecs squeeze speech into about one kilobit per second. \
 This sentence was compressed and restored by each of them."
 

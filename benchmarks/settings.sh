@@ -2,7 +2,8 @@
 # Usage: benchmarks/settings.sh [SECONDS]
 #
 # Size and wall time of every codec setting on one speech clip of SECONDS (default 10):
-# each CODEC2_MODE, a few OPUS_BITRATEs, each ENCODEC_BITRATE and each SNAC_VARIANT, through
+# each CODEC2_MODE, a few OPUS_BITRATEs, each ENCODEC_BITRATE, each SNAC_VARIANT and Mimi at
+# 4, 8 and 32 codebooks, through
 # compress_audio.sh and decompress_audio.sh as a user runs them (times include FFmpeg and, for
 # the neural codecs, starting Python and loading the model). Prints a Markdown table.
 # The neural codecs need their models cached: `make bench-settings` uses the test models.
@@ -30,7 +31,7 @@ measure() {
 }
 
 main() {
-  local mode rate variant
+  local mode rate variant count
   seconds=${1:-10}
   work=$(mktemp -d)
   trap 'rm -rf -- "$work"' EXIT
@@ -52,6 +53,9 @@ main() {
   done
   for variant in 24khz 32khz 44khz; do
     measure ".snac SNAC_VARIANT=$variant" snac "SNAC_VARIANT=$variant"
+  done
+  for count in 4 8 32; do
+    measure ".mimi MIMI_CODEBOOKS=$count" mimi "MIMI_CODEBOOKS=$count"
   done
 }
 

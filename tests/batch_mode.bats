@@ -112,6 +112,10 @@ SH
     "$CLIPS/voice memo.ogg"
 }
 
+@test "a .mimi batch writes the same bytes as the single-file form" {
+  assert_batch_matches_single_files mimi "$CLIPS/stereo44k.mp3" "$CLIPS/voice memo.ogg"
+}
+
 @test "a .ecdc batch writes the same bytes as the single-file form" {
   assert_batch_matches_single_files ecdc "$CLIPS/mono8k.wav" "$CLIPS/mono48k.flac" \
     "$CLIPS/stereo44k.mp3"

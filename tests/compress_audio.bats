@@ -59,7 +59,7 @@ setup() {
 @test "an OUTPUT extension that names no codec is a usage error (exit 2)" {
   run -2 --separate-stderr compress_audio.sh "$REF/mono24k.wav" out/clip.mp3
   assert_equal "$stderr" \
-    'compress_audio.sh: out/clip.mp3: unknown extension; supported: .ecdc .snac .c2 .opus .lpcnet .nesc'
+    'compress_audio.sh: out/clip.mp3: unknown extension; supported: .ecdc .snac .mimi .c2 .opus .lpcnet .nesc'
   refute_output
   assert_dir_empty out
 }
@@ -407,6 +407,31 @@ setup() {
   assert_line sample_rate=44100
   assert_line samples=44100
   assert_line levels=4
+}
+
+# --- .mimi ----------------------------------------------------------------------------------
+
+@test ".mimi keeps 8 codebooks by default and records the source rate and length" {
+  run -0 --separate-stderr compress_audio.sh "$REF/stereo44k.mp3" out/clip.mimi
+  refute_output
+  assert_equal "$stderr" ''
+  run -0 info_of out/clip.mimi
+  assert_output "$(printf '%s\n' container=mimi model=kyutai/mimi sample_rate=24000 \
+    source_rate=44100 samples=24000 levels=8 bits=11)"
+}
+
+@test "MIMI_CODEBOOKS sets the codebooks kept: 11 bits each per 80 ms frame" {
+  local count
+  # 1.5 s is 19 frames; the file is 29 bytes of header and CRC, 4 a codebook, then the codes.
+  local -A size=([1]=$((29 + 4 + (19 * 11 + 7) / 8)) [4]=$((29 + 16 + (19 * 44 + 7) / 8))
+    [32]=$((29 + 128 + 19 * 352 / 8)))
+  for count in 1 4 32; do
+    run -0 --separate-stderr env MIMI_CODEBOOKS=$count compress_audio.sh "$REF/mono24k.wav" \
+      "out/$count.mimi"
+    assert_equal "$count: $(size_of "out/$count.mimi")" "$count: ${size[$count]}"
+    run -0 info_of "out/$count.mimi"
+    assert_line "levels=$count"
+  done
 }
 
 @test "SNAC_MODEL may be a local directory holding a snapshot" {
@@ -856,13 +881,15 @@ setup() {
     [ENCODEC_LM]='expected 0 or 1'
     [SNAC_VARIANT]='expected 24khz, 32khz or 44khz'
     [SNAC_SAMPLE_RATE]='expected a rate in Hz from 1000 to 384000'
+    [MIMI_CODEBOOKS]='expected a whole number from 1 to 32'
     [CODEC2_MODE]='expected 3200, 2400, 1600, 1400, 1300, 1200 or 700C'
     [OPUS_BITRATE]='expected whole kbps from 1 to 512'
     [NESC_ENC_ARGS]='must contain %i (input) and %o (output)'
   )
   for knob in TORCH_THREADS=1025 TORCH_THREADS=-1 TORCH_THREADS=1.5 'TORCH_DEVICE= cpu' \
     MODEL_BACKEND=ONNX ENCODEC_BITRATE=1.50 ENCODEC_BITRATE=48 ENCODEC_LM=2 SNAC_VARIANT=24KHZ \
-    SNAC_SAMPLE_RATE=999 SNAC_SAMPLE_RATE=384001 CODEC2_MODE=700c CODEC2_MODE=450 \
+    SNAC_SAMPLE_RATE=999 SNAC_SAMPLE_RATE=384001 MIMI_CODEBOOKS=0 MIMI_CODEBOOKS=33 \
+    MIMI_CODEBOOKS=8.5 CODEC2_MODE=700c CODEC2_MODE=450 \
     OPUS_BITRATE=513 OPUS_BITRATE=6k 'NESC_ENC_ARGS=-i %I -o %O' 'NESC_ENC_ARGS=%o'; do
     run --separate-stderr env "$knob" compress_audio.sh "$REF/mono24k.wav" out/clip.opus
     assert_equal "$knob: $status" "$knob: 5"

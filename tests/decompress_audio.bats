@@ -20,6 +20,7 @@ setup_file() {
   compress_audio.sh "$REF/aac44k.m4a" "$ENC/m4a.opus"
   compress_audio.sh "$REF/stereo44k.mp3" "$ENC/mp3.ecdc"
   compress_audio.sh "$REF/mono8k.wav" "$ENC/8k.snac"
+  compress_audio.sh "$REF/stereo44k.mp3" "$ENC/clip.mimi"
   ENCODEC_LM=1 compress_audio.sh "$REF/mono24k.wav" "$ENC/lm.ecdc"
   export BARE_PYTHON=$BATS_FILE_TMPDIR/bare/bin/python
   make_bare_python "$BATS_FILE_TMPDIR/bare"
@@ -135,6 +136,15 @@ setup() {
   assert_dir_empty out
 }
 
+@test "a .mimi renamed .snac is refused by its content (exit 4)" {
+  cp "$ENC/clip.mimi" clip.snac
+  run -4 --separate-stderr decompress_audio.sh clip.snac out/clip.wav
+  assert_equal "$stderr" \
+    'decompress_audio.sh: clip.snac: the extension says .snac but the content is .mimi'
+  refute_output
+  assert_dir_empty out
+}
+
 @test "a .ecdc renamed .bin is recognised by its content and decodes" {
   cp "$ENC/clip.ecdc" clip.bin
   run -0 --separate-stderr decompress_audio.sh clip.bin out/clip.wav
@@ -149,6 +159,15 @@ setup() {
   flip_byte clip.snac $(($(size_of clip.snac) / 2))
   run -4 --separate-stderr decompress_audio.sh clip.snac out/clip.wav
   assert_equal "$stderr" 'decompress_audio.sh: clip.snac: checksum mismatch: the file is corrupt or truncated'
+  refute_output
+  assert_dir_empty out
+}
+
+@test "a .mimi with a flipped byte fails its checksum (exit 4)" {
+  cp "$ENC/clip.mimi" clip.mimi
+  flip_byte clip.mimi $(($(size_of clip.mimi) / 2))
+  run -4 --separate-stderr decompress_audio.sh clip.mimi out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: clip.mimi: checksum mismatch: the file is corrupt or truncated'
   refute_output
   assert_dir_empty out
 }
@@ -186,6 +205,18 @@ setup() {
   assert_equal "$stderr" "decompress_audio.sh: clip.snac: the file names SNAC model '$PWD/my-snac', which is not a known model; set SNAC_MODEL to load it if you trust it"
   refute_output
   assert_dir_empty out
+}
+
+@test "a .mimi naming a model outside the known set needs MIMI_MODEL (exit 4)" {
+  ln -s "$(echo "$HF_HOME"/hub/models--kyutai--mimi/snapshots/*)" my-mimi
+  run -0 env MIMI_MODEL="$PWD/my-mimi" MIMI_CODEBOOKS=2 compress_audio.sh "$REF/mono24k.wav" \
+    clip.mimi
+  run -4 --separate-stderr decompress_audio.sh clip.mimi out/clip.wav
+  assert_equal "$stderr" "decompress_audio.sh: clip.mimi: the file names Mimi model '$PWD/my-mimi', which is not a known model; set MIMI_MODEL to load it if you trust it"
+  refute_output
+  assert_dir_empty out
+  run -0 env MIMI_MODEL="$PWD/my-mimi" decompress_audio.sh clip.mimi out/clip.wav
+  assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")"
 }
 
 # --- OUTPUT refused (exit 7) ----------------------------------------------------------------
@@ -326,6 +357,17 @@ setup() {
   assert_duration out/first.flac "$(duration_of "$REF/mono24k.wav")"
   run -0 decompress_audio.sh "$ENC/clip.snac" out/second.flac
   assert_files_equal out/first.flac out/second.flac
+}
+
+@test ".mimi of a stereo 44.1 kHz MP3 comes back mono at 44.1 kHz, the same bytes every time" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/clip.mimi" out/first.wav
+  refute_output
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/first.wav)" 44100
+  assert_equal "$(channels_of out/first.wav)" 1
+  assert_duration out/first.wav "$(duration_of "$REF/stereo44k.mp3")"
+  run -0 decompress_audio.sh "$ENC/clip.mimi" out/second.wav
+  assert_files_equal out/first.wav out/second.wav
 }
 
 @test ".snac of an 8 kHz WAV comes back at 8 kHz" {
@@ -644,6 +686,8 @@ setup() {
     [SNAC_VARIANT=16khz]='SNAC_VARIANT=16khz: expected 24khz, 32khz or 44khz'
     [SNAC_MODEL=]='SNAC_MODEL is empty: expected a hub id or a local directory'
     [SNAC_SAMPLE_RATE=abc]='SNAC_SAMPLE_RATE=abc: expected a rate in Hz from 1000 to 384000'
+    [MIMI_MODEL=]='MIMI_MODEL is empty: expected a hub id or a local directory'
+    [MIMI_CODEBOOKS=33]='MIMI_CODEBOOKS=33: expected a whole number from 1 to 32'
     [OPUS_BITRATE=0]='OPUS_BITRATE=0: expected whole kbps from 1 to 512'
     [NESC_ENC_ARGS=%i]='NESC_ENC_ARGS=%i: must contain %i (input) and %o (output)'
     [PYTHON_BIN=/nonexistent/python]='PYTHON_BIN=/nonexistent/python: not an executable'

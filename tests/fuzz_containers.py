@@ -4,8 +4,8 @@
   fuzz_containers.py [--count N] [--seed S] [--timeout SECONDS]
 
 Seeds are short valid files made with the real model classes (random-weight checkpoints from
-tests/fixtures/make_model_cache.py, through HF_HOME/TORCH_HOME): .snac (NCDC), legacy torch.save
-.snac, plain and entropy-coded .ecdc. Mutations: bit flips, truncations, insertions, deletions,
+tests/fixtures/make_model_cache.py, through HF_HOME/TORCH_HOME): .snac and .mimi (NCDC), legacy
+torch.save .snac, plain and entropy-coded .ecdc. Mutations: bit flips, truncations, insertions, deletions,
 header field overwrites, and for NCDC the same with the CRC recomputed so that the field checks
 behind it are reached. Each mutant runs through decode_ecdc.main in this process (models load
 once), bounded by SIGALRM. Outcomes: `decoded`, `rejected N` (exit code N, one line on stderr,
@@ -50,6 +50,7 @@ def make_seeds(workdir: str) -> dict[str, bytes]:
     seeds = {}
     for name, codec, opts in (
             ("snac", "snac", nc.EncodeOptions(source_rate=44100)),
+            ("mimi", "mimi", nc.EncodeOptions(source_rate=22050, codebooks=8)),
             ("ecdc", "ecdc", nc.EncodeOptions(source_rate=16000, bitrate=3.0)),
             ("ecdc-lm", "ecdc", nc.EncodeOptions(source_rate=16000, bitrate=1.5, use_lm=True))):
         buffer = io.BytesIO()
@@ -131,7 +132,7 @@ def fuzz(count: int, seed: int, timeout: float, verbose: bool = False) -> collec
         names = sorted(seeds)
         for i in range(count):
             name = names[i % len(names)]
-            kind, data = mutate(seeds[name], rng, name == "snac")
+            kind, data = mutate(seeds[name], rng, name in ("snac", "mimi"))
             path = os.path.join(workdir, f"mutant-{i}")
             out = os.path.join(workdir, f"mutant-{i}.wav")
             with open(path, "wb") as fo:

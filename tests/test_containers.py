@@ -111,7 +111,7 @@ def test_unpack_bits_refuses_data_shorter_than_the_codes():
 # NCDC round trips and size
 
 @pytest.mark.parametrize("bits", [1, 5, 12, 16, 32])
-@pytest.mark.parametrize("levels", range(1, 17))
+@pytest.mark.parametrize("levels", range(1, 33))
 def test_ncdc_round_trip_is_lossless(levels, bits):
     rng = np.random.default_rng(levels * 100 + bits)
     codes = [random_codes(rng, 5 * (level + 1) + level % 3, bits) for level in range(levels)]
@@ -167,7 +167,7 @@ def test_ncdc_round_trips_a_level_without_codes():
     ("code too wide", nc.CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.array([4096])]),
     ("negative code", nc.CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.array([-1])]),
     ("no levels", nc.CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), []),
-    ("17 levels", nc.CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.arange(2)] * 17),
+    ("33 levels", nc.CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.arange(2)] * 33),
     ("unknown codec", nc.CodesHeader("dac", SNAC_24, 24000, 24000, 10, 12), [np.arange(2)]),
     ("empty model name", nc.CodesHeader("snac", "", 24000, 24000, 10, 12), [np.arange(2)]),
     ("256-byte model name", nc.CodesHeader("snac", "m" * 256, 24000, 24000, 10, 12),
@@ -260,7 +260,7 @@ def test_crafted_ncdc_with_valid_fields_reads():
     pytest.param(dict(bits=33), id="bits 33"),
     pytest.param(dict(bits=255), id="bits 255"),
     pytest.param(dict(counts=(), levels=0), id="levels 0"),
-    pytest.param(dict(counts=(1,) * 17), id="levels 17"),
+    pytest.param(dict(counts=(1,) * 33), id="levels 33"),
     pytest.param(dict(counts=(1,) * 255), id="levels 255"),
     pytest.param(dict(length=0), id="length 0"),
     pytest.param(dict(length=nc.MAX_SAMPLES + 1), id="length above 2**40"),
@@ -271,7 +271,8 @@ def test_crafted_ncdc_with_valid_fields_reads():
     pytest.param(dict(model=4), id="model id 4"),
     pytest.param(dict(model=255), id="model id 255"),
     pytest.param(dict(codec=0), id="codec id 0"),
-    pytest.param(dict(codec=2), id="codec id 2"),
+    pytest.param(dict(codec=3), id="codec id 3"),
+    pytest.param(dict(codec=2, model=2), id="Mimi model id 2"),
     pytest.param(dict(model=0, name=b""), id="empty model name"),
     pytest.param(dict(model=0, name=b"\xff\xfe"), id="model name not UTF-8"),
     pytest.param(dict(model=0, name=SNAC_24.encode()), id="known model spelled out"),
