@@ -1110,9 +1110,10 @@ class EncodecRunner:
 class MimiRunner:
     """Mimi in chunks of whole frames, through the library's own streaming state. The encoder is
     causal: its convolutions keep their padding cache and its transformer a key/value cache of
-    the sliding window, so chunked codes are exactly those of a whole-file encode of the input
-    padded with silence to whole frames (unpadded, the library pads the last partial frame its
-    own way, so that frame's codes can differ). The decoder's
+    the sliding window, so chunked codes are those of a whole-file encode of the input padded
+    with silence to whole frames, up to float rounding in deep residual codebooks (unpadded,
+    the library pads the last partial frame its own way, so that frame's codes can differ too).
+    The decoder's
     transformer streams the same way; its convolutions, which have no cache in transformers,
     get CONTEXT_FRAMES of the transformer's past output, more than their receptive field, so
     chunked audio matches a whole-file decode to float rounding."""
