@@ -23,6 +23,7 @@ import os
 import signal
 import struct
 import sys
+import threading
 import typing as tp
 import warnings
 import zlib
@@ -1592,6 +1593,14 @@ def _without_paths(message: str, paths: list[str]) -> str:
 
 
 def _raise_interrupt(signum: int, frame: tp.Any) -> None:
+    caller = frame
+    while caller is not None:
+        if caller.f_code.co_name == "__del__":
+            # Raised inside a finalizer, the exception would be printed as "Exception ignored"
+            # and dropped: deliver the signal again once the finalizer has returned.
+            threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+            return
+        caller = caller.f_back
     raise Interrupted(128 + signum)
 
 

@@ -762,7 +762,7 @@ setup() {
     run --separate-stderr compress_audio.sh "$REF/mono24k.wav" "$name"
     assert_equal "$name: $status" "$name: 2"
     assert_equal "$stderr" \
-      "compress_audio.sh: $name: unknown extension; supported: .ecdc .snac .c2 .opus .lpcnet .nesc"
+      "compress_audio.sh: $name: unknown extension; supported: .ecdc .snac .mimi .c2 .opus .lpcnet .nesc"
     refute_output
   done
   assert_dir_empty out
