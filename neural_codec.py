@@ -1601,7 +1601,13 @@ def _raise_interrupt(signum: int, frame: tp.Any) -> None:
             threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
             return
         caller = caller.f_back
+    # A second SIGTERM must not break off the cleanup that this one starts.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Interrupted(128 + signum)
+
+
+def _exit_at_once(signum: int, frame: tp.Any) -> None:
+    os._exit(128 + signum)
 
 
 def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
@@ -1622,3 +1628,7 @@ def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
         print(f"{prog}: internal error: {type(exc).__name__}: {_first_line(exc)} "
               f"(set NEURAL_CODEC_DEBUG=1 for a traceback)", file=sys.stderr)
         return 1
+    finally:
+        # Everything is written or cleaned up by now: a SIGTERM while the interpreter shuts
+        # down (atexit hooks, finalizers) ends the process with its code, without a traceback.
+        signal.signal(signal.SIGTERM, _exit_at_once)

@@ -673,3 +673,50 @@ def test_sigterm_arriving_inside_a_finalizer_still_interrupts_in_one_line():
                             capture_output=True, text=True, env=subprocess_env(), timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (143, "", "prog: interrupted\n")
     assert time.monotonic() - start < 15
+
+
+SHUTDOWN_SCRIPT = """
+import atexit, os, signal, sys, time
+import neural_codec as nc
+
+def late_hook():
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(20)
+
+atexit.register(late_hook)
+sys.exit(nc.run_cli("prog", lambda: 0))
+"""
+
+
+def test_sigterm_while_the_interpreter_shuts_down_ends_it_without_a_traceback():
+    # A batch worker got SIGTERM while atexit hooks ran, which print and drop exceptions.
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", SHUTDOWN_SCRIPT], cwd=ROOT,
+                            capture_output=True, text=True, env=subprocess_env(), timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (143, "", "")
+    assert time.monotonic() - start < 15
+
+
+SECOND_SIGNAL_SCRIPT = """
+import os, signal, sys, time
+import neural_codec as nc
+
+def body():
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(20)
+    finally:
+        os.kill(os.getpid(), signal.SIGTERM)  # a second one, during the cleanup
+        time.sleep(0.3)
+        print("cleanup finished")
+    return 0
+
+sys.exit(nc.run_cli("prog", body))
+"""
+
+
+def test_a_second_sigterm_does_not_break_off_the_cleanup_of_the_first():
+    result = subprocess.run([sys.executable, "-c", SECOND_SIGNAL_SCRIPT], cwd=ROOT,
+                            capture_output=True, text=True, env=subprocess_env(), timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        143, "cleanup finished\n", "prog: interrupted\n")
