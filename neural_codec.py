@@ -557,11 +557,7 @@ def load_snac(model_id: str, device: str = "cpu"):
 
 @functools.lru_cache(maxsize=4)
 def _load_snac_once(model_id: str):
-    """SNAC.from_pretrained on a hub id or a local directory, with one-line errors.
-
-    The hub cache is tried first with local_files_only, so a cached model costs no network
-    round trip; only a model missing from the cache is downloaded, as the package would.
-    """
+    """SNAC.from_pretrained on a hub id or a local directory, with one-line errors."""
     try:
         from huggingface_hub.errors import LocalEntryNotFoundError
         from huggingface_hub.utils import logging as hub_logging
@@ -573,24 +569,35 @@ def _load_snac_once(model_id: str):
         for name in ("config.json", "pytorch_model.bin"):
             if not os.path.isfile(os.path.join(model_id, name)):
                 raise MissingDependency(f"SNAC model directory {model_id} has no {name}")
-    try:
-        try:
-            model = SNAC.from_pretrained(model_id, local_files_only=True)
-        except LocalEntryNotFoundError:
-            model = SNAC.from_pretrained(model_id)
-    except (OSError, ValueError) as exc:
-        if os.path.isdir(model_id):
-            raise CodecFailure(f"cannot load SNAC model from {model_id}: "
-                               f"{_first_line(exc)}") from None
-        raise MissingDependency(
-            f"SNAC model {model_id} is not in the Hugging Face cache and cannot be downloaded "
-            f"({type(exc).__name__}); run once with network access to cache it, or set "
-            f"SNAC_MODEL to a local directory with config.json and pytorch_model.bin") from None
-    except (TypeError, RuntimeError, KeyError) as exc:
-        raise CodecFailure(f"cannot load SNAC model {model_id}: {_first_line(exc)}") from None
+    model = _from_hub(SNAC.from_pretrained, model_id, LocalEntryNotFoundError, "SNAC",
+                      "SNAC_MODEL", "config.json and pytorch_model.bin")
     fold_weight_norm(model)
     model.toolkit_weights = _snac_weights_path(model_id)  # the ONNX cache key (SnacGraphs)
     return model
+
+
+def _from_hub(from_pretrained, model_id: str, not_cached: type[Exception], name: str,
+              knob: str, files: str):
+    """`from_pretrained(model_id)` from the hub cache first, so a cached model costs no network
+    round trip, then as the package would (downloading it); failures as one-line errors that
+    name the model and the knob that picks another."""
+    try:
+        try:
+            return from_pretrained(model_id, local_files_only=True)
+        except not_cached:
+            if os.path.isdir(model_id):
+                raise
+            return from_pretrained(model_id)
+    except (OSError, ValueError) as exc:
+        if os.path.isdir(model_id):
+            raise CodecFailure(f"cannot load {name} model from {model_id}: "
+                               f"{_first_line(exc)}") from None
+        raise MissingDependency(
+            f"{name} model {model_id} is not in the Hugging Face cache and cannot be downloaded "
+            f"({type(exc).__name__}); run once with network access to cache it, or set "
+            f"{knob} to a local directory with {files}") from None
+    except (TypeError, RuntimeError, KeyError, AttributeError) as exc:
+        raise CodecFailure(f"cannot load {name} model {model_id}: {_first_line(exc)}") from None
 
 
 def _snac_weights_path(model_id: str) -> str:
@@ -620,23 +627,9 @@ def _load_mimi_once(model_id: str):
     transformers_logging.disable_progress_bar()  # "Loading weights" bars are not for our users
     if os.path.isdir(model_id) and not os.path.isfile(os.path.join(model_id, "config.json")):
         raise MissingDependency(f"Mimi model directory {model_id} has no config.json")
-    try:
-        try:
-            model = MimiModel.from_pretrained(model_id, local_files_only=True)
-        except OSError:
-            if os.path.isdir(model_id):
-                raise
-            model = MimiModel.from_pretrained(model_id)
-    except (OSError, ValueError) as exc:
-        if os.path.isdir(model_id):
-            raise CodecFailure(f"cannot load Mimi model from {model_id}: "
-                               f"{_first_line(exc)}") from None
-        raise MissingDependency(
-            f"Mimi model {model_id} is not in the Hugging Face cache and cannot be downloaded "
-            f"({type(exc).__name__}); run once with network access to cache it, or set "
-            f"MIMI_MODEL to a local directory with config.json and the weights") from None
-    except (TypeError, RuntimeError, KeyError, AttributeError) as exc:
-        raise CodecFailure(f"cannot load Mimi model {model_id}: {_first_line(exc)}") from None
+    # transformers reports a model missing from the cache as a plain OSError.
+    model = _from_hub(MimiModel.from_pretrained, model_id, OSError, "Mimi", "MIMI_MODEL",
+                      "config.json and the weights")
     config = model.config
     if (model.encoder is None or model.decoder is None or not config.use_causal_conv
             or not 1 <= config.num_quantizers <= MAX_LEVELS

@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--model", default="hubertsiuzdak/snac_24khz")
     args = parser.parse_args(argv)
+    # As bench.py's children: OpenMP's own pool must match, or torch runs some ops wider.
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
 
     import torch
     from snac import SNAC
