@@ -20,7 +20,7 @@ import io
 import json
 import os
 import resource
-import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -232,7 +232,8 @@ def cell(result: dict, seconds: float) -> str:
         return "not run (see --plain-long)"
     if "error" in result:
         return f"failed ({result['error']})"
-    return f"{result['seconds']:.2f} s (RTF {result['seconds'] / seconds:.3f}), {result['rss_mb']:.0f} MB"
+    return (f"{result['seconds']:.2f} s (RTF {result['seconds'] / seconds:.3f}), "
+            f"{result['rss_mb']:.0f} MB")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,39 +256,42 @@ def main(argv: list[str] | None = None) -> int:
 
     lines = [f"Threads: {args.threads}. Each cell: model-call time (RTF), peak RSS of the "
              f"process (which loaded the model and warmed up both networks on 0.5 s first, "
-             f"so the figure bounds what a compress or decompress alone needs). Produced by `benchmarks/bench.py --short {args.short:g} --long "
-             f"{args.long:g} --threads {args.threads}`.", "",
+             f"so the figure bounds what a compress or decompress alone needs). Produced by "
+             f"`benchmarks/bench.py --short {args.short:g} --long {args.long:g} "
+             f"--threads {args.threads}`.", "",
              "| codec | input | op | plain package | toolkit | speed-up | bytes plain / toolkit |",
              "|---|---|---|---|---|---|---|"]
-    work = tempfile.mkdtemp(prefix="bench-")
-    for name in args.codecs.split(","):
-        rate = CODECS[name][2]
-        for seconds in (args.short, args.long):
-            source = os.path.join(work, f"{rate}-{seconds:g}.f32")
-            if not os.path.exists(source):
-                write_input(source, seconds, rate)
-            container = os.path.join(work, f"{name}-{seconds:g}.{CODECS[name][0]}")
-            for op in ("encode", "decode"):
-                results = {}
-                for impl in ("toolkit", "plain") if op == "encode" else ("plain", "toolkit"):
-                    if impl == "plain" and seconds == args.long and not args.plain_long:
-                        results[impl] = {"error": "not run"}
-                        continue
-                    results[impl] = measure({"codec": name, "seconds": seconds, "op": op,
-                                             "impl": impl, "threads": args.threads,
-                                             "input": source, "container": container},
-                                            args.timeout)
-                plain, ours = results["plain"], results["toolkit"]
-                ratio = (f"{plain['seconds'] / ours['seconds']:.2f}x"
-                         if "seconds" in plain and "seconds" in ours else "-")
-                sizes = (f"{plain.get('bytes') or '-'} / {ours.get('bytes') or '-'}"
-                         if op == "encode" else "")
-                lines.append(f"| {name} | {seconds:g} s | {op} | {cell(plain, seconds)} | "
-                             f"{cell(ours, seconds)} | {ratio} | {sizes} |")
-                print(lines[-1], flush=True)
-            if os.path.exists(container):
-                os.remove(container)
-    shutil.rmtree(work)
+    # SIGTERM as SystemExit, so that the inputs (635 MB for an hour at 44.1 kHz) and running
+    # children go with an interrupted run as with a finished one.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    with tempfile.TemporaryDirectory(prefix="bench-") as work:
+        for name in args.codecs.split(","):
+            rate = CODECS[name][2]
+            for seconds in (args.short, args.long):
+                source = os.path.join(work, f"{rate}-{seconds:g}.f32")
+                if not os.path.exists(source):
+                    write_input(source, seconds, rate)
+                container = os.path.join(work, f"{name}-{seconds:g}.{CODECS[name][0]}")
+                for op in ("encode", "decode"):
+                    results = {}
+                    for impl in ("toolkit", "plain") if op == "encode" else ("plain", "toolkit"):
+                        if impl == "plain" and seconds == args.long and not args.plain_long:
+                            results[impl] = {"error": "not run"}
+                            continue
+                        results[impl] = measure({"codec": name, "seconds": seconds, "op": op,
+                                                 "impl": impl, "threads": args.threads,
+                                                 "input": source, "container": container},
+                                                args.timeout)
+                    plain, ours = results["plain"], results["toolkit"]
+                    ratio = (f"{plain['seconds'] / ours['seconds']:.2f}x"
+                             if "seconds" in plain and "seconds" in ours else "-")
+                    sizes = (f"{plain.get('bytes') or '-'} / {ours.get('bytes') or '-'}"
+                             if op == "encode" else "")
+                    lines.append(f"| {name} | {seconds:g} s | {op} | {cell(plain, seconds)} | "
+                                 f"{cell(ours, seconds)} | {ratio} | {sizes} |")
+                    print(lines[-1], flush=True)
+                if os.path.exists(container):
+                    os.remove(container)
     if args.batch:
         loop, batch = batch_speedup(args.batch)
         lines += ["", f"Batch: {args.batch} clips of 3 s to .snac (24 kHz): shell loop of "
