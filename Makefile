@@ -28,12 +28,13 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help setup system-deps test-deps demo test lint bats pytest test-models fuzz bench bench-settings clean
+.PHONY: help setup dac system-deps test-deps demo test lint bats pytest test-models fuzz bench bench-settings clean
 
 help:
 	@echo "make demo    set up, then compress and restore a speech clip with every codec"
 	@echo "make test    set up, then run shellcheck, the bats suites and pytest"
 	@echo "make setup   install FFmpeg/Codec2 (apt) and the Python packages (.venv)"
+	@echo "make dac     also install the optional DAC codec (.dac), requirements-dac.txt"
 	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
 	@echo "make bench   time the toolkit against the plain packages (benchmarks/results.md)"
 	@echo "make bench-settings  size and time of every codec setting on a 10 s speech clip"
@@ -48,7 +49,20 @@ $(VENV)/.installed: requirements.txt
 	$(VPY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
-test-deps: setup
+# DAC's two packages come without their declared dependencies (requirements-dac.txt says why);
+# pip then lists the ones left out as conflicts, which is expected and filtered here.
+DAC_PACKAGES := descript-audio-codec==1.0.0 descript-audiotools==0.7.2
+
+dac: setup $(VENV)/.installed-dac
+
+$(VENV)/.installed-dac: $(VENV)/.installed requirements-dac.txt
+	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-dac.txt
+	$(VPY) -m pip install -q --disable-pip-version-check --no-deps $(DAC_PACKAGES) 2>&1 | \
+	  { grep -v -e "descript-audiotools 0.7.2 requires" -e "dependency resolver does not" || true; }
+	$(VPY) -c "import dac" 2>/dev/null || { echo "make: dac does not import" >&2; exit 1; }
+	touch $@
+
+test-deps: setup dac
 	@$(call apt_install,$(TEST_PACKAGES))
 	@$(VPY) -m pip show -q pytest 2>/dev/null || \
 	  $(VPY) -m pip install -q --disable-pip-version-check pytest==$(PYTEST_VERSION)

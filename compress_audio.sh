@@ -7,15 +7,18 @@
 #   .c2      Codec2 8 kHz, 0.7-3.2 kbps          .opus    Opus in Ogg, 6 kbps by default
 #   .lpcnet  LPCNet 1.6 kbps (external binary)   .nesc    NESC (external binaries)
 #   .mimi    Mimi 24 kHz, 0.55 kbps at 4 codebooks, 1.1 kbps at 8 (transformers)
+#   .dac     DAC 44.1/24/16 kHz, 0.9-8 kbps by codebooks kept (optional: make dac)
+#   .semanticodec  SemantiCodec 16 kHz, 0.31-1.40 kbps (optional, experimental: see README)
 # INPUT is downmixed to mono and resampled to the codec's rate; its sample rate is recorded
-# (.ecdc, .snac, .mimi, .opus) so decompress_audio.sh can restore it.
+# (.ecdc, .snac, .mimi, .dac, .semanticodec, .opus) so decompress_audio.sh can restore it.
 #
 # The second form compresses many inputs into DIR as NAME.EXT, loading each model once per
 # worker; a failing input is reported and skipped, and the exit code is then 8.
 #
 # Options:
 #   -f, --force         replace OUTPUT if it already exists
-#   -c, --codec EXT     codec of a batch: ecdc, snac, mimi, c2, opus, lpcnet or nesc
+#   -c, --codec EXT     codec of a batch: ecdc, snac, mimi, dac, semanticodec, c2, opus,
+#                       lpcnet or nesc
 #   -o, --output-dir D  directory a batch writes into (must exist)
 #   -j, --jobs N        worker processes for a batch (default: 1)
 #   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
@@ -36,6 +39,12 @@
 #   SNAC_SAMPLE_RATE  rate INPUT is resampled to for SNAC (default: 24000)
 #   MIMI_MODEL        Mimi hub id or local directory (default: kyutai/mimi)
 #   MIMI_CODEBOOKS    Mimi codebooks kept, 1 to 32; each adds 137.5 bps (default: 8)
+#   DAC_MODEL         DAC model: 44khz, 24khz or 16khz (default: 44khz)
+#   DAC_BITRATE       8kbps, or 16kbps for the 44khz model (default: 8kbps)
+#   DAC_CODEBOOKS     DAC codebooks kept, from 1 to the model's 9 (44khz), 18 (44khz 16kbps),
+#                     32 (24khz) or 12 (16khz), or all; each adds 0.5-0.86 kbps (default: all)
+#   SEMANTICODEC_TOKEN_RATE  SemantiCodec tokens per second: 25, 50 or 100 (default: 50)
+#   SEMANTICODEC_VOCAB       its semantic vocabulary: 4096, 8192, 16384 or 32768 (default: 16384)
 #   CODEC2_MODE       3200, 2400, 1600, 1400, 1300, 1200 or 700C (default: 1200)
 #   OPUS_BITRATE      Opus kbps, 1 to 512 (default: 6)
 #   LPCNET_BIN        LPCNet's lpcnet_demo (default: /opt/lpcnet/lpcnet_demo)
@@ -62,12 +71,13 @@ fi
 : "${PYTHON_BIN:=python3}" "${TORCH_THREADS:=1}" "${TORCH_DEVICE:=cpu}" "${MODEL_BACKEND:=auto}"
 : "${ENCODEC_ENC:=$SCRIPT_DIR/encode_ecdc.py}" "${ENCODEC_DEC:=$SCRIPT_DIR/decode_ecdc.py}"
 : "${ENCODEC_BITRATE:=1.5}" "${ENCODEC_LM:=0}" "${SNAC_VARIANT:=24khz}"
-: "${MIMI_CODEBOOKS:=8}"
+: "${MIMI_CODEBOOKS:=8}" "${DAC_MODEL:=44khz}" "${DAC_BITRATE:=8kbps}" "${DAC_CODEBOOKS:=all}"
+: "${SEMANTICODEC_TOKEN_RATE:=50}" "${SEMANTICODEC_VOCAB:=16384}"
 : "${CODEC2_MODE:=1200}" "${OPUS_BITRATE:=6}"
 : "${LPCNET_BIN:=/opt/lpcnet/lpcnet_demo}" "${NESC_ENC:=/opt/nesc/nesc_enc}"
 : "${NESC_DEC:=/opt/nesc/nesc_dec}" "${NESC_ENC_ARGS:=%i %o}" "${NESC_DEC_ARGS:=%i %o}"
 : "${FFMPEG:=ffmpeg}" "${FFPROBE:=ffprobe}" "${C2ENC:=c2enc}" "${C2DEC:=c2dec}"
-CODEC_EXTENSIONS=(.ecdc .snac .mimi .c2 .opus .lpcnet .nesc)
+CODEC_EXTENSIONS=(.ecdc .snac .mimi .dac .semanticodec .c2 .opus .lpcnet .nesc)
 
 die() {
   local code=$1
@@ -96,8 +106,19 @@ snac_variant_rate() {
   esac
 }
 
+# dac_codebooks MODEL BITRATE: the number of codebooks of a published DAC model.
+dac_codebooks() {
+  case $1-$2 in
+    44khz-8kbps) echo 9 ;;
+    44khz-16kbps) echo 18 ;;
+    24khz-8kbps) echo 32 ;;
+    16khz-8kbps) echo 12 ;;
+    *) return 1 ;;
+  esac
+}
+
 validate_env() {
-  local rate
+  local rate count
   in_range "$TORCH_THREADS" 1 1024 ||
     die 5 "TORCH_THREADS=$TORCH_THREADS: expected a whole number from 1 to 1024"
   case $ENCODEC_BITRATE in 1.5 | 3 | 6 | 12 | 24) ;; *)
@@ -122,6 +143,23 @@ validate_env() {
   : "${MIMI_MODEL:=kyutai/mimi}"
   in_range "$MIMI_CODEBOOKS" 1 32 ||
     die 5 "MIMI_CODEBOOKS=$MIMI_CODEBOOKS: expected a whole number from 1 to 32"
+  case $DAC_MODEL in 44khz | 24khz | 16khz) ;; *)
+    die 5 "DAC_MODEL=$DAC_MODEL: expected 44khz, 24khz or 16khz" ;;
+  esac
+  case $DAC_BITRATE in 8kbps | 16kbps) ;; *)
+    die 5 "DAC_BITRATE=$DAC_BITRATE: expected 8kbps or 16kbps" ;;
+  esac
+  count=$(dac_codebooks "$DAC_MODEL" "$DAC_BITRATE") ||
+    die 5 "DAC_BITRATE=$DAC_BITRATE: DAC_MODEL=$DAC_MODEL has 8kbps only (16kbps is 44khz's)"
+  [[ $DAC_CODEBOOKS == all ]] || in_range "$DAC_CODEBOOKS" 1 "$count" ||
+    die 5 "DAC_CODEBOOKS=$DAC_CODEBOOKS: expected all or a whole number from 1 to $count" \
+      "(DAC_MODEL=$DAC_MODEL $DAC_BITRATE)"
+  case $SEMANTICODEC_TOKEN_RATE in 25 | 50 | 100) ;; *)
+    die 5 "SEMANTICODEC_TOKEN_RATE=$SEMANTICODEC_TOKEN_RATE: expected 25, 50 or 100" ;;
+  esac
+  case $SEMANTICODEC_VOCAB in 4096 | 8192 | 16384 | 32768) ;; *)
+    die 5 "SEMANTICODEC_VOCAB=$SEMANTICODEC_VOCAB: expected 4096, 8192, 16384 or 32768" ;;
+  esac
   case $CODEC2_MODE in 3200 | 2400 | 1600 | 1400 | 1300 | 1200 | 700C) ;; *)
     die 5 "CODEC2_MODE=$CODEC2_MODE: expected 3200, 2400, 1600, 1400, 1300, 1200 or 700C" ;;
   esac
@@ -368,6 +406,14 @@ finish_batch() {
 
 # Codecs: encode_EXT SOURCE_RATE STAGED writes STAGED from $input, working in $workdir.
 
+dac_rate() {
+  case $1 in
+    44khz) echo 44100 ;;
+    24khz) echo 24000 ;;
+    16khz) echo 16000 ;;
+  esac
+}
+
 # neural_args CODEC: the encoder helper's arguments and the model's rate, in helper_args and
 # model_rate; fails for codecs that are not neural.
 neural_args() {
@@ -384,6 +430,16 @@ neural_args() {
     mimi)
       model_rate=24000
       helper_args=(--codec mimi --model "$MIMI_MODEL" --codebooks "$((10#$MIMI_CODEBOOKS))")
+      ;;
+    dac)
+      model_rate=$(dac_rate "$DAC_MODEL")
+      helper_args=(--codec dac --dac-model "$DAC_MODEL" --dac-bitrate "$DAC_BITRATE")
+      [[ $DAC_CODEBOOKS == all ]] || helper_args+=(--codebooks "$((10#$DAC_CODEBOOKS))")
+      ;;
+    semanticodec)
+      model_rate=16000
+      helper_args=(--codec semanticodec --token-rate "$SEMANTICODEC_TOKEN_RATE"
+        --vocab-size "$SEMANTICODEC_VOCAB")
       ;;
     *) return 1 ;;
   esac
@@ -403,6 +459,8 @@ encode_neural() {
 encode_ecdc() { encode_neural ecdc "$@"; }
 encode_snac() { encode_neural snac "$@"; }
 encode_mimi() { encode_neural mimi "$@"; }
+encode_dac() { encode_neural dac "$@"; }
+encode_semanticodec() { encode_neural semanticodec "$@"; }
 
 encode_c2() {
   to_pcm "$input" 8000 s16le "$workdir/in.raw"

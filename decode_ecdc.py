@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Decode a codec container (.ecdc, .snac, .mimi, legacy torch.save .snac) into a mono WAV.
+"""Decode a codec container (.ecdc, .snac, .mimi, .dac, .semanticodec, legacy torch.save .snac)
+into a mono WAV.
 
 The WAV is at the model's sample rate and trimmed to the original length; decompress_audio.sh
 then converts it with FFmpeg to the requested format and the original sample rate, which
@@ -26,8 +27,8 @@ except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted"
 
 def get_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=prog, description="Decode .ecdc (EnCodec), .snac (SNAC) or .mimi (Mimi) into a mono "
-        "WAV at the model's sample rate.")
+        prog=prog, description="Decode .ecdc (EnCodec), .snac (SNAC), .mimi (Mimi), .dac (DAC) "
+        "or .semanticodec into a mono WAV at the model's sample rate.")
     parser.add_argument("input", metavar="INPUT", nargs="?", help="container to decode")
     parser.add_argument("output", metavar="OUTPUT", nargs="?", help="WAV file to write")
     parser.add_argument("--batch", metavar="LIST",
@@ -47,6 +48,7 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--mimi-model", metavar="ID",
                         help="Mimi: hub id or local directory to decode with (default: the "
                         "model the file records; files naming an unknown model need this)")
+    nc.add_dac_arguments(parser)
     nc.add_run_arguments(parser)
     return parser
 
@@ -60,7 +62,7 @@ def container_of(path: str) -> str:
         raise nc.BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
     kind = nc.sniff_container(head)
     if kind is None:
-        raise nc.BadInput(f"{path}: not an .ecdc, .snac or .mimi file (unknown first bytes)")
+        raise nc.BadInput(f"{path}: not a file this toolkit decodes (unknown first bytes)")
     return kind
 
 
@@ -73,7 +75,14 @@ def info(path: str) -> dict:
             return {"container": "ecdc", "model": header.model, "sample_rate": 24000,
                     "source_rate": header.source_rate or 24000, "samples": header.length,
                     "codebooks": header.codebooks, "lm": int(header.use_lm)}
-        if kind in ("snac", "mimi"):
+        if kind == "dac":
+            dac = nc.read_dac(fo)
+            return {"container": "dac", "source_rate": dac.sample_rate,
+                    "samples": dac.original_length, "channels": dac.channels,
+                    "codebooks": dac.codes.shape[1], "frames": dac.codes.shape[2],
+                    "chunk_length": dac.chunk_length, "padding": int(dac.padding),
+                    "input_db": f"{dac.input_db:.2f}"}
+        if kind != "snac-legacy":
             codes_header, codes = nc.read_ncdc(fo)
             return {"container": codes_header.codec, "model": codes_header.model,
                     "sample_rate": codes_header.sample_rate,
@@ -111,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         samples = info(input_path).get("samples") if wanted else None
         opts = nc.DecodeOptions(model=args.model, sample_rate=args.sample_rate,
                                 default_model=args.default_model, mimi_model=args.mimi_model,
+                                dac_model=args.dac_model, dac_bitrate=args.dac_bitrate,
                                 **nc.run_options(args, samples))
         decoded = adapter.decode(input_path, opts)
         nc.write_audio(output, decoded.chunks, decoded.sample_rate, decoded.length)

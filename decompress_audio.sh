@@ -4,10 +4,12 @@
 #
 # Restore audio compressed by compress_audio.sh. INPUT is recognised by its first bytes:
 # .ecdc (EnCodec, also files of the encodec package), .snac (ours, or a legacy torch.save file),
-# .mimi, .c2 (Codec2 header), .opus (Ogg); headerless .lpcnet and .nesc by their extension.
+# .mimi, .dac (also files of the dac package), .semanticodec, .c2 (Codec2 header), .opus (Ogg);
+# headerless .lpcnet and .nesc by their extension.
 # OUTPUT's extension picks the audio format: .wav .flac .mp3 .ogg .opus .m4a .aac .aiff.
-# The audio has its original duration and, where the file records it (.ecdc, .snac, .mimi, .opus),
-# its original sample rate; otherwise the codec's own rate (8000 for .c2, 16000 for .lpcnet/.nesc).
+# The audio has its original duration and, where the file records it (.ecdc, .snac, .mimi, .dac,
+# .semanticodec, .opus), its original sample rate; otherwise the codec's own rate (8000 for .c2,
+# 16000 for .lpcnet/.nesc).
 #
 # The second form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says), loading
 # each model once per worker; a failing input is reported and skipped, and the exit code is 8.
@@ -35,6 +37,8 @@
 #   SNAC_SAMPLE_RATE  sample rate of such legacy files (default: the variant's)
 #   MIMI_MODEL        decode .mimi with this model instead of the one the file records; needed
 #                     for files that name a model other than kyutai/mimi
+#   DAC_MODEL, DAC_BITRATE   the DAC model a .dac file is decoded with: .dac files do not
+#                     record it, so these must match the encoder's (default: 44khz, 8kbps)
 #   LPCNET_BIN        LPCNet's lpcnet_demo (default: /opt/lpcnet/lpcnet_demo)
 #   NESC_DEC          NESC decoder (default: /opt/nesc/nesc_dec)
 #   NESC_DEC_ARGS     its arguments; %i is the .nesc input, %o the 16 kHz PCM output (default: "%i %o")
@@ -60,12 +64,14 @@ container_of() {
   named=$(codec_of "$1") || named=
   case $magic in
     45434443) content=ecdc ;;    # "ECDC"
-    4e434443) # "NCDC", whose sixth byte names the codec: 1 SNAC, 2 Mimi
+    4e434443) # "NCDC", whose sixth byte names the codec: 1 SNAC, 2 Mimi, 3 SemantiCodec
       case $(od -An -tx1 -j5 -N1 -- "$1" | tr -d ' \n') in
         02) content=mimi ;;
+        03) content=semanticodec ;;
         *) content=snac ;;
       esac
       ;;
+    934e554d) content=dac ;;     # "\x93NUM": numpy.save, DAC's format
     504b0304) content=snac ;;    # zip: torch.save, a legacy .snac
     c0dec2*) content=c2 ;;       # Codec2's header
     4f676753) content=opus ;;    # "OggS"
@@ -87,6 +93,7 @@ decoder_args() {
   helper_args=(--default-model "$SNAC_MODEL" --sample-rate "$SNAC_SAMPLE_RATE")
   [[ -z $SNAC_MODEL_SET ]] || helper_args+=(--model "$SNAC_MODEL")
   [[ -z $MIMI_MODEL_SET ]] || helper_args+=(--mimi-model "$MIMI_MODEL")
+  helper_args+=(--dac-model "$DAC_MODEL" --dac-bitrate "$DAC_BITRATE")
 }
 
 decode_neural() {
@@ -101,6 +108,8 @@ decode_neural() {
 decode_ecdc() { decode_neural; }
 decode_snac() { decode_neural; }
 decode_mimi() { decode_neural; }
+decode_dac() { decode_neural; }
+decode_semanticodec() { decode_neural; }
 
 decode_c2() {
   (($(stat -c %s -- "$input") > 7)) || die 4 "$input: holds no Codec2 frames"
@@ -151,7 +160,7 @@ check_output_format() {
     die 2 "$1: unknown audio extension; supported: ${OUTPUT_EXTENSIONS[*]}"
 }
 
-# decompress_item I INPUT: one input of a batch. .ecdc, .snac and .mimi are queued for
+# decompress_item I INPUT: one input of a batch. The neural codecs' files are queued for
 # run_neural_batch; the others are decoded here.
 decompress_item() {
   local output kind target
@@ -161,7 +170,7 @@ decompress_item() {
   check_output "$input" "$output" "$force"
   kind=$(container_of "$input")
   case $kind in
-    ecdc | snac | mimi)
+    ecdc | snac | mimi | dac | semanticodec)
       # Through a link of a plain name: the list is tab-separated lines.
       if [[ $input == /* ]]; then target=$input; else target=$PWD/$input; fi
       ln -s -- "$target" "$workdir/input"

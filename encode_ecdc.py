@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Encode a mono WAV at the model's rate into a codec container (.ecdc, .snac or .mimi).
+"""Encode a mono WAV at the model's rate into a codec container (.ecdc, .snac, .mimi, .dac,
+.semanticodec).
 
 compress_audio.sh converts any input with FFmpeg and then calls this helper; it can also be run
 on its own. Errors are one line, `prog: message`, with the exit codes of the README.
@@ -27,11 +28,11 @@ BITRATES = ("1.5", "3", "6", "12", "24")
 def get_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Encode a mono WAV at the model's sample rate into .ecdc "
-        "(EnCodec 24 kHz), .snac (SNAC) or .mimi (Mimi).")
+        "(EnCodec 24 kHz), .snac (SNAC), .mimi (Mimi), .dac (DAC) or .semanticodec.")
     parser.add_argument("input", metavar="INPUT", nargs="?",
                         help="mono WAV at the model's sample rate")
     parser.add_argument("output", metavar="OUTPUT", nargs="?",
-                        help="container to write (.ecdc, .snac or .mimi)")
+                        help="container to write (.ecdc, .snac, .mimi, .dac, .semanticodec)")
     parser.add_argument("--batch", metavar="LIST",
                         help="encode every file listed in LIST (tab-separated lines: input, "
                         "output, source rate, name), loading the model once")
@@ -44,8 +45,16 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--model", help="SNAC or Mimi: hub id or local directory "
                         f"(default: {nc.KNOWN_MODELS['snac'][0]}, "
                         f"{nc.KNOWN_MODELS['mimi'][0]})")
-    parser.add_argument("--codebooks", type=int, default=8, metavar="N",
-                        help="Mimi: codebooks kept, 1 to 32; 8 is 1.1 kbps (default: 8)")
+    parser.add_argument("--codebooks", type=int, metavar="N",
+                        help="Mimi: codebooks kept, 1 to 32 (default: 8, 1.1 kbps); DAC: 1 to the "
+                        "model's count (default: all)")
+    nc.add_dac_arguments(parser)
+    parser.add_argument("--token-rate", type=int, choices=nc.SEMANTICODEC_TOKEN_RATES,
+                        default=nc.SEMANTICODEC_DEFAULTS[0],
+                        help="SemantiCodec: tokens per second (default: %(default)s)")
+    parser.add_argument("--vocab-size", type=int, choices=nc.SEMANTICODEC_VOCAB_SIZES,
+                        default=nc.SEMANTICODEC_DEFAULTS[1],
+                        help="SemantiCodec: semantic vocabulary size (default: %(default)s)")
     parser.add_argument("--sample-rate", type=int, metavar="HZ",
                         help="the rate INPUT is at; must match the model")
     parser.add_argument("--raw", action="store_true",
@@ -64,15 +73,17 @@ def main(argv: list[str] | None = None) -> int:
     def encode_one(input_path: str, output: str, source_rate: int | None) -> None:
         codec = args.codec or os.path.splitext(output)[1].lstrip(".").lower()
         if codec not in nc.CODECS:
-            raise nc.UsageError(f"{output}: unknown extension; use .ecdc, .snac or .mimi, or "
-                                f"--codec")
+            raise nc.UsageError(f"{output}: unknown extension; use "
+                                f"{', '.join('.' + name for name in nc.CODECS)}, or --codec")
         if source_rate is not None and not 1 <= source_rate <= nc.MAX_RATE:
             raise nc.BadValue(f"source rate {source_rate} Hz is out of range 1..{nc.MAX_RATE}")
         rate = args.sample_rate or _rate_of(input_path)
         samples = nc.read_raw_audio(input_path) if args.raw else nc.read_audio(input_path, rate)
         opts = nc.EncodeOptions(source_rate=source_rate or rate, bitrate=float(args.bitrate),
                                 use_lm=args.lm, model=args.model, sample_rate=rate,
-                                codebooks=args.codebooks,
+                                codebooks=args.codebooks, dac_model=args.dac_model,
+                                dac_bitrate=args.dac_bitrate, token_rate=args.token_rate,
+                                vocab_size=args.vocab_size,
                                 **nc.run_options(args, None if args.batch else len(samples)))
         buffer = io.BytesIO()
         try:

@@ -20,6 +20,7 @@ import io
 import json
 import math
 import os
+import pickle
 import signal
 import struct
 import sys
@@ -133,14 +134,15 @@ def _read_exactly(fo: tp.BinaryIO, size: int, what: str) -> bytes:
 #   offset  size     field
 #   0       4        magic b"NCDC"
 #   4       1        version, 1
-#   5       1        codec, 1 = SNAC, 2 = Mimi
+#   5       1        codec, 1 = SNAC, 2 = Mimi, 3 = SemantiCodec
 #   6       1        model: 0 = named below, 1.. = index into KNOWN_MODELS[codec]
 #   7       1 + N    (model 0 only) name length N, then N bytes of UTF-8
 #   .       4        model sample rate, Hz (uint32)
 #   .       4        source sample rate, Hz, of the file that was compressed (uint32)
 #   .       8        length in samples at the model rate, before padding (uint64)
 #   .       1        bits per code, 1..32
-#   .       1        number of levels (SNAC) or codebooks (Mimi) L, 1..32
+#   .       1        number of levels (SNAC), codebooks (Mimi) or token streams (SemantiCodec:
+#                    semantic, acoustic) L, 1..32
 #   .       4 x L    codes per level (uint32 each)
 #   .       ...      all codes, level after level, packed at `bits` bits LSB first, zero-padded
 #                    to a whole byte
@@ -149,11 +151,17 @@ def _read_exactly(fo: tp.BinaryIO, size: int, what: str) -> bytes:
 
 NCDC_MAGIC = b"NCDC"
 NCDC_VERSION = 1
-CODEC_IDS = {"snac": 1, "mimi": 2}
-CODEC_NAMES = {"snac": "SNAC", "mimi": "Mimi"}
+CODEC_IDS = {"snac": 1, "mimi": 2, "semanticodec": 3}
+CODEC_NAMES = {"snac": "SNAC", "mimi": "Mimi", "semanticodec": "SemantiCodec"}
+SEMANTICODEC_TOKEN_RATES = (25, 50, 100)
+SEMANTICODEC_VOCAB_SIZES = (4096, 8192, 16384, 32768)
+SEMANTICODEC_DEFAULTS = (50, 16384)  # 0.68 kbps
 KNOWN_MODELS = {
     "snac": ("hubertsiuzdak/snac_24khz", "hubertsiuzdak/snac_32khz", "hubertsiuzdak/snac_44khz"),
     "mimi": ("kyutai/mimi",),
+    # SemantiCodec's published settings, by token rate and semantic vocabulary size
+    "semanticodec": tuple(f"semanticodec-{rate}-{vocab}" for rate in SEMANTICODEC_TOKEN_RATES
+                          for vocab in SEMANTICODEC_VOCAB_SIZES),
 }
 _NCDC_START = struct.Struct("!4sBBB")
 _NCDC_RATES = struct.Struct("!IIQBB")
@@ -350,13 +358,16 @@ PICKLE_PROTO = 0x80  # torch.save's legacy format and raw pickles
 
 
 def sniff_container(head: bytes) -> str | None:
-    """'ecdc', 'snac' or 'mimi' (NCDC), 'snac-legacy' (torch.save), or None, from a file's
-    first bytes (at least 6 of them for NCDC's codec byte)."""
+    """'ecdc', 'snac', 'mimi' or 'semanticodec' (NCDC), 'dac' (numpy.save), 'snac-legacy'
+    (torch.save), or None, from a file's first bytes (at least 6 of them for NCDC's codec byte)."""
     if head.startswith(ECDC_MAGIC):
         return "ecdc"
     if head.startswith(NCDC_MAGIC):
         # An unknown codec byte reads as SNAC, whose reader then names the bad field.
-        return "mimi" if head[5:6] == bytes([CODEC_IDS["mimi"]]) else "snac"
+        codec = {v: k for k, v in CODEC_IDS.items()}.get(head[5] if len(head) > 5 else 0)
+        return codec or "snac"
+    if head.startswith(DAC_MAGIC):
+        return "dac"
     if head.startswith(ZIP_MAGIC) or head[:1] == bytes([PICKLE_PROTO]):
         return "snac-legacy"
     return None
@@ -441,6 +452,160 @@ def read_legacy_snac(path: str) -> tuple[dict, list[np.ndarray]]:
             raise InvalidField("legacy .snac codes must be non-empty integer tensors [1, T]")
         codes.append(level.reshape(-1).to(torch.int64).numpy())
     return meta, codes
+
+
+# ---------------------------------------------------------------------------------------------
+# .dac: the dac package's own format, numpy.save of one dict:
+#   {"codes": uint16 [channels, codebooks, frames],
+#    "metadata": {"input_db": float32 [1], "original_length": int, "sample_rate": int,
+#                 "chunk_length": int, "channels": int, "padding": bool, "dac_version": "1.0.0"}}
+# sample_rate and original_length are the original audio's; codes come in chunks of chunk_length
+# frames, each decoded on its own (with the convolutions' padding off when `padding` is False).
+# numpy stores the dict as a pickle, and the package loads it with allow_pickle=True, which runs
+# whatever a crafted file asks for. We write the same bytes, and read them with an unpickler
+# that can build nothing but numpy arrays, dtypes and plain values.
+
+DAC_MAGIC = b"\x93NUMPY"
+DAC_VERSION = "1.0.0"
+_DAC_META_KEYS = ("input_db", "original_length", "sample_rate", "chunk_length", "channels",
+                  "padding", "dac_version")
+DAC_MAX_CHANNELS = 64
+DAC_MAX_CODEBOOKS = 64
+
+
+@dataclasses.dataclass
+class DacFile:
+    """A .dac file's content."""
+
+    codes: np.ndarray  # integer [channels, codebooks, frames]
+    chunk_length: int  # frames per chunk
+    original_length: int  # samples at sample_rate
+    input_db: float  # loudness of the input (LUFS); decoding restores it
+    sample_rate: int  # the original audio's rate
+    padding: bool  # False: chunks were encoded with the convolutions' padding off
+
+    @property
+    def channels(self) -> int:
+        return int(self.codes.shape[0])
+
+
+def write_dac(fo: tp.BinaryIO, dac: DacFile) -> None:
+    """Write `dac` as DACFile.save does, byte for byte."""
+    artifacts = {
+        "codes": np.ascontiguousarray(dac.codes, dtype=np.uint16),
+        "metadata": {
+            "input_db": np.array([dac.input_db], dtype=np.float32),
+            "original_length": int(dac.original_length),
+            "sample_rate": int(dac.sample_rate),
+            "chunk_length": int(dac.chunk_length),
+            "channels": dac.channels,
+            "padding": bool(dac.padding),
+            "dac_version": DAC_VERSION,
+        },
+    }
+    np.save(fo, artifacts, allow_pickle=True)
+
+
+def _numpy_internals() -> dict:
+    core = getattr(np, "_core", None) or np.core
+    return {"_reconstruct": core.multiarray._reconstruct, "scalar": core.multiarray.scalar,
+            "ndarray": np.ndarray, "dtype": np.dtype}
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Builds numpy arrays, dtypes, numpy scalars and plain values; any other class or
+    function a pickle names is refused before it exists."""
+
+    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+                ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+                ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module: str, name: str) -> tp.Any:
+        if (module, name) not in self._ALLOWED:
+            shown = f"{module}.{name}".encode("ascii", "replace").decode()[:80]
+            raise InvalidField(f"refused: the file asks to run {shown}, which a .dac file never "
+                               f"needs")
+        return _empty_array if name == "_reconstruct" else _numpy_internals()[name]
+
+
+def _empty_array(cls, shape, dtype):
+    # numpy's pickles create an empty array and fill it from their state; anything else
+    # (another class, a huge shape) is not a numpy pickle.
+    if cls is not np.ndarray or tuple(shape) != (0,):
+        raise InvalidField("the file's pickle builds an array in a way numpy never writes")
+    return _numpy_internals()["_reconstruct"](np.ndarray, (0,), dtype)
+
+
+def _dac_int(meta: dict, key: str, low: int, high: int) -> int:
+    value = meta[key]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise InvalidField(f"{key} is {type(value).__name__}, expected an integer")
+    if not low <= int(value) <= high:
+        raise InvalidField(f"{key} {int(value)} is out of range {low}..{high}")
+    return int(value)
+
+
+def read_dac(fo: tp.BinaryIO) -> DacFile:
+    """Read a .dac file; every field is checked before any model is involved."""
+    data = fo.read()
+    if not data.startswith(DAC_MAGIC):
+        raise BadMagic("not a .dac file: bad magic")
+    view = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(view)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(view)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(view)
+        else:
+            raise UnsupportedVersion(f"numpy file version {version} is not one DAC writes")
+    except (ValueError, SyntaxError, EOFError) as exc:
+        raise InvalidField(f"bad numpy header ({_first_line(exc)})") from None
+    if dtype != np.dtype(object) or shape != ():
+        raise InvalidField(f"holds a {dtype} array of shape {shape}, not the dict of a .dac file")
+    try:
+        holder = _NumpyOnlyUnpickler(view).load()
+    except ContainerError:
+        raise
+    except EOFError:
+        raise TruncatedStream("file ends inside the codes") from None
+    except Exception as exc:  # noqa: BLE001 - any failure of a crafted pickle is bad input
+        raise InvalidField(f"unreadable content ({type(exc).__name__})") from None
+    if not isinstance(holder, np.ndarray) or holder.dtype != object or holder.shape != ():
+        raise InvalidField("does not hold the dict of a .dac file")
+    artifacts = holder[()]
+    if not isinstance(artifacts, dict) or set(artifacts) != {"codes", "metadata"}:
+        raise InvalidField("expected the keys codes and metadata")
+    meta = artifacts["metadata"]
+    if not isinstance(meta, dict) or set(meta) != set(_DAC_META_KEYS):
+        found = sorted(map(str, meta)) if isinstance(meta, dict) else type(meta).__name__
+        raise InvalidField(f"metadata keys {found}, expected {sorted(_DAC_META_KEYS)}")
+    if meta["dac_version"] != DAC_VERSION:
+        raise UnsupportedVersion(f"dac_version {str(meta['dac_version'])[:20]!r} is not "
+                                 f"{DAC_VERSION}")
+    codes = artifacts["codes"]
+    if (not isinstance(codes, np.ndarray) or codes.dtype.kind not in "ui" or codes.ndim != 3
+            or not 1 <= codes.shape[0] <= DAC_MAX_CHANNELS
+            or not 1 <= codes.shape[1] <= DAC_MAX_CODEBOOKS or codes.shape[2] < 1):
+        raise InvalidField("codes must be integers [channels, codebooks, frames], with 1 to "
+                           f"{DAC_MAX_CHANNELS} channels, 1 to {DAC_MAX_CODEBOOKS} codebooks and "
+                           f"at least one frame")
+    if codes.dtype.kind == "i" and codes.min() < 0:
+        raise InvalidField("a code is negative")
+    if _dac_int(meta, "channels", 1, DAC_MAX_CHANNELS) != codes.shape[0]:
+        raise InvalidField(f"channels {meta['channels']} but codes for {codes.shape[0]}")
+    input_db = meta["input_db"]
+    input_db = np.asarray(input_db).reshape(-1) if not isinstance(input_db, bool) else None
+    if (input_db is None or input_db.size != 1 or input_db.dtype.kind not in "fiu"
+            or not -200 <= float(input_db[0]) <= 200):
+        raise InvalidField("input_db must be one loudness value from -200 to 200")
+    if not isinstance(meta["padding"], (bool, np.bool_)):
+        raise InvalidField("padding must be true or false")
+    return DacFile(codes=codes, chunk_length=_dac_int(meta, "chunk_length", 1, codes.shape[2]),
+                   original_length=_dac_int(meta, "original_length", 1, MAX_SAMPLES),
+                   input_db=float(input_db[0]),
+                   sample_rate=_dac_int(meta, "sample_rate", 1, MAX_RATE),
+                   padding=bool(meta["padding"]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -640,6 +805,108 @@ def _load_mimi_once(model_id: str):
                            f"codebooks and a whole number of samples per frame)")
     fold_weight_norm(model)
     return model.eval()
+
+
+DAC_MODELS = {"44khz": 44100, "24khz": 24000, "16khz": 16000}  # DAC_MODEL: its sample rate
+DAC_TAGS = {("44khz", "8kbps"): "0.0.1", ("24khz", "8kbps"): "0.0.4",
+            ("16khz", "8kbps"): "0.0.5", ("44khz", "16kbps"): "1.0.0"}  # dac.utils' "latest"
+
+
+def dac_weights_path(model_type: str, bitrate: str) -> str:
+    """Where dac.utils.download keeps a model's weights."""
+    tag = DAC_TAGS[(model_type, bitrate)]
+    return os.path.join(os.path.expanduser("~"), ".cache", "descript", "dac",
+                        f"weights_{model_type}_{bitrate}_{tag}.pth")
+
+
+def load_dac(model_type: str, bitrate: str, device: str = "cpu"):
+    """Descript's DAC `model_type` at `bitrate` through dac.utils.load_model, once per process."""
+    return _load_dac_once(model_type, bitrate).to(device)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_dac_once(model_type: str, bitrate: str):
+    if (model_type, bitrate) not in DAC_TAGS:
+        raise BadValue(f"DAC model {model_type} has no {bitrate} version (16kbps exists for "
+                       f"44khz only)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import dac.utils
+    except ImportError as exc:
+        raise MissingDependency(f"Python package missing: {exc.name}; .dac needs the optional "
+                                f"DAC install (run: make dac)") from None
+    path = dac_weights_path(model_type, bitrate)
+    cached = os.path.exists(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = dac.utils.load_model(model_type=model_type, model_bitrate=bitrate)
+    except Exception as exc:  # noqa: BLE001 - the package raises anything from requests to pickle
+        if not cached:
+            raise MissingDependency(
+                f"DAC weights {path} are not cached and cannot be downloaded "
+                f"({_first_line(exc)}); run 'python -m dac download --model_type {model_type} "
+                f"--model_bitrate {bitrate}' with network access, or copy the file there") from None
+        raise CodecFailure(f"cannot load DAC weights {path}: {_first_line(exc)}") from None
+    if (int(model.sample_rate) != DAC_MODELS[model_type]
+            or not 1 <= model.n_codebooks <= DAC_MAX_CODEBOOKS
+            or not 2 <= model.codebook_size <= 1 << 16):
+        raise CodecFailure(f"DAC weights {path} are not a {model_type} model this toolkit can "
+                           f"run (rate {model.sample_rate}, {model.n_codebooks} codebooks of "
+                           f"{model.codebook_size})")
+    return model.eval()
+
+
+SEMANTICODEC_RATE = 16_000
+SEMANTICODEC_ACOUSTIC_VOCAB = 8192  # the acoustic codebook of every published setting
+SEMANTICODEC_INSTALL = "pip install git+https://github.com/haoheliu/SemantiCodec-inference.git"
+
+
+def load_semanticodec(token_rate: int, vocab_size: int, device: str = "cpu"):
+    """SemantiCodec at one of its published settings, through its own constructor (which
+    fetches the weights from the Hugging Face hub into the hub's cache), once per process."""
+    return _load_semanticodec_once(token_rate, vocab_size, device)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_semanticodec_once(token_rate: int, vocab_size: int, device: str):
+    if token_rate not in SEMANTICODEC_TOKEN_RATES or vocab_size not in SEMANTICODEC_VOCAB_SIZES:
+        raise BadValue(f"SemantiCodec has no setting with {token_rate} tokens/s and a "
+                       f"vocabulary of {vocab_size}")
+    try:
+        from semanticodec import SemantiCodec
+    except ImportError as exc:
+        if exc.name and exc.name.split(".")[0] != "semanticodec":
+            raise MissingDependency(f"Python package missing: {exc.name} (needed by "
+                                    f"semanticodec)") from None
+        raise MissingDependency(f"Python package missing: semanticodec; it is installed from "
+                                f"its source repository: {SEMANTICODEC_INSTALL}") from None
+    import torch
+    from huggingface_hub import constants
+
+    try:
+        # Its constructor prints progress on stdout, which carries our batch replies.
+        with contextlib.redirect_stdout(io.StringIO()):
+            codec = SemantiCodec(token_rate=token_rate, semantic_vocab_size=vocab_size,
+                                 cache_path=constants.HF_HUB_CACHE)
+    except Exception as exc:  # noqa: BLE001 - a research package: anything can come out
+        raise CodecFailure(f"cannot load SemantiCodec ({token_rate} tokens/s, vocabulary "
+                           f"{vocab_size}): {_first_line(exc)}") from None
+    # It picks CUDA by itself when there is one; TORCH_DEVICE decides here.
+    codec.device = torch.device(device)
+    for part in ("encoder", "decoder"):
+        if isinstance(getattr(codec, part, None), torch.nn.Module):
+            setattr(codec, part, getattr(codec, part).to(device))
+    return codec
+
+
+def semanticodec_tokens(length: int, token_rate: int) -> int:
+    """Token pairs SemantiCodec's encoder returns for `length` samples: it pads the audio to a
+    whole 0.16 s patch, 8 pairs per patch at 100 tokens/s."""
+    seconds = length / SEMANTICODEC_RATE
+    seconds += 0.16 - seconds % 0.16
+    return math.ceil(8 * seconds / 0.16 / (100 / token_rate))
 
 
 ENCODEC_CHECKPOINTS = {"model": "encodec_24khz-d7cc33bc.th", "lm": "encodec_lm_24khz-1608e3c0.th"}
@@ -1183,6 +1450,197 @@ class MimiRunner:
             yield samples
 
 
+class LoudnessMeter:
+    """Integrated loudness (ITU-R BS.1770) of a mono signal fed in pieces, as audiotools
+    measures it for DAC: K-weighting with the filter state carried across pieces, 400 ms blocks
+    every 100 ms kept as per-step energies, then the absolute and relative gates. The whole
+    signal is never held."""
+
+    BLOCK_SECONDS = 0.4
+    FLOOR = -70.0  # audiotools' MIN_LOUDNESS
+
+    def __init__(self, rate: int):
+        from pyloudnorm import Meter  # the filter coefficients audiotools takes from it
+
+        self.rate = rate
+        self.kernel = int(self.BLOCK_SECONDS * rate)
+        self.stride = int(self.BLOCK_SECONDS * rate * 0.25)
+        if self.kernel % self.stride:
+            raise CodecFailure(f"loudness blocks do not fit {rate} Hz")
+        self.stages = [(f.b, f.a, f.passband_gain, np.zeros(max(len(f.a), len(f.b)) - 1))
+                       for f in Meter(rate)._filters.values()]
+        self.steps: list[np.ndarray] = []
+        self.partial = 0.0  # energy of the step being filled
+        self.filled = 0  # samples in it
+        self.count = 0
+
+    def feed(self, samples: np.ndarray) -> None:
+        from scipy.signal import lfilter
+
+        weighted = np.asarray(samples, dtype=np.float64)
+        for i, (b, a, gain, state) in enumerate(self.stages):
+            weighted, state = lfilter(b, a, weighted, zi=state)
+            weighted = weighted * gain
+            self.stages[i] = (b, a, gain, state)
+        energy = weighted * weighted
+        self.count += len(energy)
+        head = min(self.stride - self.filled, len(energy))
+        self.partial += energy[:head].sum()
+        self.filled += head
+        energy = energy[head:]
+        if self.filled == self.stride:
+            whole = len(energy) // self.stride * self.stride
+            self.steps += [np.array([self.partial]), energy[:whole].reshape(-1, self.stride).sum(1)]
+            self.partial, self.filled = energy[whole:].sum(), len(energy) - whole
+
+    def result(self) -> float:
+        if self.count < self.rate // 2:  # audiotools pads inputs shorter than 0.5 s
+            self.feed(np.zeros(int((0.5 - self.count / self.rate) * self.rate)))
+        frames = math.ceil((max(self.count, self.kernel) - self.kernel) / self.stride) + 1
+        per_block = self.kernel // self.stride
+        steps = np.concatenate(self.steps + [np.array([self.partial])])
+        steps = np.pad(steps, (0, max(0, frames + per_block - 1 - len(steps))))
+        z = np.convolve(steps, np.ones(per_block), "valid")[:frames] / (self.BLOCK_SECONDS
+                                                                         * self.rate)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = -0.691 + 10 * np.log10(z)
+            gated = z[level > -70.0]
+            relative = -0.691 + 10 * np.log10(gated.mean()) - 10 if gated.size else -np.inf
+            kept = z[(level > -70.0) & (level > relative)]
+            loudness = -0.691 + 10 * np.log10(kept.mean()) if kept.size else -np.inf
+        return max(float(loudness), self.FLOOR)
+
+
+def loudness_gain(target_db, measured_db):
+    """audiotools' normalize(): the float32 factor taking `measured_db` to `target_db`."""
+    import torch
+
+    target = torch.as_tensor(target_db)
+    measured = torch.as_tensor(measured_db, dtype=torch.float32)
+    return torch.exp((target - measured) * (np.log(10) / 20))
+
+
+class DacRunner:
+    """DAC's own chunked mode (CodecMixin.compress/decompress), fed from a file span by span:
+    the input is measured for loudness in a first pass, then encoded window by window with the
+    convolutions' padding off; decoded audio goes to a spool file while its loudness is
+    measured, and comes back at the input's loudness. Codes equal the package's for the same
+    input loudness; memory stays that of one window."""
+
+    # Audio per window. Each window's codes overlap the next by the model's margins (2 x 0.33 s
+    # at 16 kHz) and the last window is coded whole, so short windows cost bits: at 5 s, the
+    # window of `python -m dac encode`, 4-8 % more codes than the audio needs; at 10 s 2-4 %, and
+    # inputs up to 10 s take one call with no overlap at all.
+    WINDOW_SECONDS = 10.0
+    NORMALIZE_DB = -16  # the loudness the encoder sees
+
+    def __init__(self, model, chunk_seconds: float | None = None, device: str = "cpu"):
+        self.model, self.device = model, device
+        self.rate = int(model.sample_rate)
+        self.hop = int(model.hop_length)
+        self.seconds = chunk_seconds or self.WINDOW_SECONDS
+        self.window = math.ceil(self.seconds * self.rate / self.hop) * self.hop
+        self.advance = model.get_output_length(self.window)
+        if self.advance < self.hop:  # the window must outgrow the margins on both sides
+            raise BadValue(f"--chunk-seconds {self.seconds:g} is too short for DAC: windows "
+                           f"need more than {2 * model.delay / self.rate:.2f} s")
+        self.read_samples = chunk_samples(None, self.rate)
+
+    def encode(self, samples, codebooks: int, source_rate: int, progress=None) -> DacFile:
+        import torch
+
+        total = len(samples)
+        meter, peak = LoudnessMeter(self.rate), 0.0
+        for lo in range(0, total, self.read_samples):
+            piece = np.asarray(samples[lo: lo + self.read_samples], dtype=np.float32)
+            meter.feed(piece)
+            peak = max(peak, float(np.abs(piece).max()))
+        input_db = np.float32(meter.result())
+        gain = loudness_gain(self.NORMALIZE_DB, [input_db])
+        loudest = torch.tensor([peak], dtype=torch.float32) * gain
+        peak_gain = 1.0 / loudest if loudest > 1.0 else torch.ones(1)
+
+        def normalized(lo: int, hi: int) -> torch.Tensor:
+            # the input between lo and hi, zeros outside, scaled as CodecMixin.compress does
+            window = np.zeros(hi - lo, dtype=np.float32)
+            inside = np.asarray(samples[max(lo, 0): min(hi, total)], dtype=np.float32)
+            window[max(lo, 0) - lo: max(lo, 0) - lo + len(inside)] = inside
+            return (torch.from_numpy(window) * gain) * peak_gain
+
+        model, codes = self.model, []
+        padding = total / self.rate <= self.seconds  # short inputs: one call, padding on
+        try:
+            model.padding = padding
+            with torch.inference_mode():
+                starts = [0] if padding else range(0, total, self.advance)
+                for start in starts:
+                    x = normalized(0, total) if padding else normalized(
+                        start - model.delay, start - model.delay + self.window)
+                    x = model.preprocess(x[None, None].to(self.device), self.rate)
+                    chunk = model.encode(x, codebooks)[1]
+                    codes.append(chunk[0].cpu().numpy().astype(np.uint16))
+                    release_memory()
+                    if progress is not None:
+                        progress(total if padding else min(self.advance, total - start))
+        finally:
+            model.padding = True
+        original_length = round(total * source_rate / self.rate)
+        return DacFile(codes=np.concatenate(codes, axis=-1)[None], chunk_length=codes[0].shape[-1],
+                       original_length=max(1, original_length), input_db=float(input_db),
+                       sample_rate=source_rate, padding=padding)
+
+    def decode(self, dac: DacFile, length: int, progress=None) -> tp.Iterator[np.ndarray]:
+        """`length` samples at the model's rate, the channels averaged."""
+        import tempfile
+
+        import torch
+
+        model, frames, step = self.model, dac.codes.shape[-1], dac.chunk_length
+        meters = [LoudnessMeter(self.rate) for _ in range(dac.channels)]
+        sizes, held = [], 0
+        with tempfile.TemporaryFile() as spool:
+            try:
+                model.padding = dac.padding
+                with torch.inference_mode():
+                    for start in range(0, frames, step):
+                        codes = torch.from_numpy(dac.codes[..., start: start + step].astype(np.int64))
+                        audio = model.decode(model.quantizer.from_codes(codes.to(self.device))[0])
+                        audio = audio[:, 0].cpu().numpy()
+                        if start == 0:
+                            self._check_length(len(audio[0]) * math.ceil(frames / step), length,
+                                               len(audio[0]), dac)
+                        for meter, channel in zip(meters, audio):
+                            meter.feed(channel)
+                        spool.write(np.ascontiguousarray(audio, dtype="<f4").tobytes())
+                        sizes.append(audio.shape[1])
+                        held += audio.shape[1]
+                        release_memory()
+                        if progress is not None:  # counted at the file's rate, like its length
+                            progress(round(audio.shape[1] * dac.sample_rate / self.rate))
+            finally:
+                model.padding = True
+            self._check_length(held, length, sizes[0], dac)
+            gain = loudness_gain(np.float32(dac.input_db), [m.result() for m in meters]).numpy()
+            spool.seek(0)
+            out = 0
+            for size in sizes:
+                block = np.frombuffer(spool.read(4 * size * dac.channels), dtype="<f4")
+                block = (block.reshape(dac.channels, size) * gain[:, None]).mean(axis=0)
+                block = block[: max(0, length - out)]
+                out += len(block)
+                if len(block):
+                    yield block.astype(np.float32)
+            if out < length:  # a sample or two lost to rounding between rates
+                yield np.zeros(length - out, dtype=np.float32)
+
+    def _check_length(self, held: int, length: int, chunk: int, dac: DacFile) -> None:
+        slack = self.hop + (0 if dac.padding else chunk)
+        if not length - self.hop <= held <= length + slack:
+            raise BadInput(f"the codes decode to {held / self.rate:.2f} s with this DAC model, "
+                           f"but the file records {length / self.rate:.2f} s: it was encoded "
+                           f"with another model (set DAC_MODEL and DAC_BITRATE to the encoder's)")
+
+
 def trim(chunks: tp.Iterable[np.ndarray], length: int) -> tp.Iterator[np.ndarray]:
     """The first `length` samples of a stream of chunks."""
     for chunk in chunks:
@@ -1211,7 +1669,11 @@ class EncodeOptions(RunOptions):
     use_lm: bool = False  # EnCodec
     model: str | None = None  # SNAC or Mimi
     sample_rate: int | None = None  # the rate the input is at; must be the model's
-    codebooks: int = 8  # Mimi
+    codebooks: int | None = None  # Mimi (default 8) or DAC (default: all of the model's)
+    dac_model: str = "44khz"
+    dac_bitrate: str = "8kbps"
+    token_rate: int = SEMANTICODEC_DEFAULTS[0]  # SemantiCodec
+    vocab_size: int = SEMANTICODEC_DEFAULTS[1]
 
 
 @dataclasses.dataclass
@@ -1220,6 +1682,8 @@ class DecodeOptions(RunOptions):
     sample_rate: int | None = None  # SNAC: the rate for legacy files that do not record it
     default_model: str | None = None  # SNAC: the model for legacy files that do not record one
     mimi_model: str | None = None  # Mimi: the user's explicit choice (MIMI_MODEL), if any
+    dac_model: str = "44khz"  # DAC: .dac files do not record their model
+    dac_bitrate: str = "8kbps"
 
 
 @dataclasses.dataclass
@@ -1404,6 +1868,9 @@ class SnacAdapter:
                            f"{model.codebook_size}")
 
 
+MIMI_CODEBOOKS = 8  # 1.1 kbps
+
+
 class MimiAdapter:
     """Kyutai's Mimi (transformers' MimiModel) into the NCDC container."""
 
@@ -1414,13 +1881,14 @@ class MimiAdapter:
         if opts.sample_rate is not None and opts.sample_rate != config.sampling_rate:
             raise RateMismatch(f"the input is at {opts.sample_rate} Hz, Mimi model {model_id} "
                                f"needs {config.sampling_rate} Hz")
-        if not 1 <= opts.codebooks <= config.num_quantizers:
-            raise BadValue(f"{opts.codebooks} codebooks asked for; Mimi model {model_id} has "
+        codebooks = opts.codebooks or MIMI_CODEBOOKS
+        if not 1 <= codebooks <= config.num_quantizers:
+            raise BadValue(f"{codebooks} codebooks asked for; Mimi model {model_id} has "
                            f"1 to {config.num_quantizers} (MIMI_CODEBOOKS)")
         if len(samples) == 0:
             raise BadInput("no audio samples to encode")
         codes = MimiRunner(model, opts.chunk_seconds, opts.device).encode(
-            samples, opts.codebooks, opts.progress)
+            samples, codebooks, opts.progress)
         header = CodesHeader("mimi", model_id, config.sampling_rate,
                              opts.source_rate or config.sampling_rate, len(samples),
                              max(1, math.ceil(math.log2(config.codebook_size))))
@@ -1459,10 +1927,133 @@ class MimiAdapter:
                        header.source_rate or config.sampling_rate)
 
 
+class DacAdapter:
+    """Descript's DAC into the dac package's own .dac format. A .dac file does not name its
+    model: the user's DAC_MODEL and DAC_BITRATE decide, as with `python -m dac decode`."""
+
+    def encode(self, samples: np.ndarray, out: tp.BinaryIO, opts: EncodeOptions) -> None:
+        model = load_dac(opts.dac_model, opts.dac_bitrate, opts.device)
+        rate = int(model.sample_rate)
+        if opts.sample_rate is not None and opts.sample_rate != rate:
+            raise RateMismatch(f"the input is at {opts.sample_rate} Hz, DAC model "
+                               f"{opts.dac_model} needs {rate} Hz")
+        codebooks = opts.codebooks or model.n_codebooks
+        if not 1 <= codebooks <= model.n_codebooks:
+            raise BadValue(f"{codebooks} codebooks asked for; DAC model {opts.dac_model} "
+                           f"{opts.dac_bitrate} has 1 to {model.n_codebooks} (DAC_CODEBOOKS)")
+        if len(samples) == 0:
+            raise BadInput("no audio samples to encode")
+        runner = DacRunner(model, opts.chunk_seconds, opts.device)
+        write_dac(out, runner.encode(samples, codebooks, opts.source_rate or rate, opts.progress))
+
+    def decode(self, path: str, opts: DecodeOptions) -> Decoded:
+        with open(path, "rb") as fo:
+            dac = read_dac(fo)
+        model = load_dac(opts.dac_model, opts.dac_bitrate, opts.device)
+        name = f"{opts.dac_model} {opts.dac_bitrate}"
+        if dac.codes.shape[1] > model.n_codebooks:
+            raise BadInput(f"the file has {dac.codes.shape[1]} codebooks, DAC model {name} has "
+                           f"{model.n_codebooks} (set DAC_MODEL and DAC_BITRATE to the "
+                           f"encoder's)")
+        if dac.codes.max() >= model.codebook_size:
+            raise BadInput(f"a code is outside DAC model {name}'s codebook of "
+                           f"{model.codebook_size}")
+        rate = int(model.sample_rate)
+        length = max(1, round(dac.original_length * rate / dac.sample_rate))
+        runner = DacRunner(model, device=opts.device)
+        return Decoded(runner.decode(dac, length, opts.progress), length, rate, dac.sample_rate)
+
+
+class SemantiCodecAdapter:
+    """SemantiCodec (16 kHz, semantic + acoustic token pairs) into the NCDC container; the
+    model name records the setting, e.g. semanticodec-50-16384. Experimental: the real package
+    was not run here (see README)."""
+
+    def encode(self, samples: np.ndarray, out: tp.BinaryIO, opts: EncodeOptions) -> None:
+        import tempfile
+
+        import torch
+
+        if opts.sample_rate is not None and opts.sample_rate != SEMANTICODEC_RATE:
+            raise RateMismatch(f"the input is at {opts.sample_rate} Hz, SemantiCodec needs "
+                               f"{SEMANTICODEC_RATE} Hz")
+        if len(samples) == 0:
+            raise BadInput("no audio samples to encode")
+        codec = load_semanticodec(opts.token_rate, opts.vocab_size, opts.device)
+        # Its encoder reads a file: one whole-file call (its own 10.24 s segmentation inside).
+        with tempfile.TemporaryDirectory(prefix="semanticodec-") as work:
+            wav = os.path.join(work, "input.wav")
+            write_audio(wav, [np.asarray(samples[:], dtype=np.float32)], SEMANTICODEC_RATE,
+                        len(samples))
+            with torch.inference_mode():
+                tokens = codec.encode(wav)
+        tokens = self._as_array(tokens, "encoder")
+        expected = semanticodec_tokens(len(samples), opts.token_rate)
+        if tokens.shape[1] != expected:
+            raise CodecFailure(f"SemantiCodec returned {tokens.shape[1]} token pairs for "
+                               f"{len(samples)} samples, expected {expected}")
+        self._check_range(tokens, opts.vocab_size, CodecFailure)
+        bits = math.ceil(math.log2(max(opts.vocab_size, SEMANTICODEC_ACOUSTIC_VOCAB)))
+        header = CodesHeader("semanticodec", f"semanticodec-{opts.token_rate}-{opts.vocab_size}",
+                             SEMANTICODEC_RATE, opts.source_rate or SEMANTICODEC_RATE,
+                             len(samples), bits)
+        write_ncdc(out, header, [tokens[0, :, 0], tokens[0, :, 1]])
+
+    def decode(self, path: str, opts: DecodeOptions) -> Decoded:
+        import torch
+
+        with open(path, "rb") as fo:
+            header, codes = read_ncdc(fo)
+        if header.codec != "semanticodec":
+            raise BadInput(f"the file holds {CODEC_NAMES[header.codec]} codes, not SemantiCodec "
+                           f"tokens")
+        # Only the published settings: the name picks the constructor's arguments, nothing else.
+        if header.model not in KNOWN_MODELS["semanticodec"]:
+            raise BadInput(f"the file names SemantiCodec setting {header.model[:60]!r}, which "
+                           f"is not one of the published ones")
+        token_rate, vocab_size = (int(v) for v in header.model.split("-")[1:])
+        if header.sample_rate != SEMANTICODEC_RATE:
+            raise BadInput(f"the file's tokens are for {header.sample_rate} Hz, SemantiCodec "
+                           f"runs at {SEMANTICODEC_RATE} Hz")
+        if len(codes) != 2 or len(codes[0]) != len(codes[1]):
+            raise BadInput("expected two token streams (semantic, acoustic) of equal length")
+        if len(codes[0]) != semanticodec_tokens(header.length, token_rate):
+            raise InvalidField(f"{len(codes[0])} token pairs do not fit the recorded length of "
+                               f"{header.length} samples")
+        tokens = np.stack(codes, axis=-1)[None]
+        self._check_range(tokens, vocab_size, BadInput)
+        codec = load_semanticodec(token_rate, vocab_size, opts.device)
+        with torch.inference_mode():
+            waveform = codec.decode(torch.from_numpy(tokens).to(opts.device))
+        waveform = np.asarray(waveform.cpu() if hasattr(waveform, "cpu") else waveform,
+                              dtype=np.float32).reshape(-1)[: header.length]
+        waveform = np.pad(waveform, (0, header.length - len(waveform)))
+        return Decoded(iter([waveform]), header.length, SEMANTICODEC_RATE,
+                       header.source_rate or SEMANTICODEC_RATE)
+
+    @staticmethod
+    def _as_array(tokens, what: str) -> np.ndarray:
+        tokens = np.asarray(tokens.cpu() if hasattr(tokens, "cpu") else tokens)
+        if tokens.ndim != 3 or tokens.shape[0] != 1 or tokens.shape[2] != 2 \
+                or tokens.dtype.kind not in "iu":
+            raise CodecFailure(f"SemantiCodec's {what} returned tokens of shape "
+                               f"{tokens.shape} ({tokens.dtype}), expected [1, T, 2] integers")
+        return tokens.astype(np.int64)
+
+    @staticmethod
+    def _check_range(tokens: np.ndarray, vocab_size: int, error: type[ToolkitError]) -> None:
+        if tokens.size and (tokens.min() < 0 or tokens[..., 0].max() >= vocab_size
+                            or tokens[..., 1].max() >= SEMANTICODEC_ACOUSTIC_VOCAB):
+            raise error(f"a token is outside SemantiCodec's vocabularies ({vocab_size} "
+                        f"semantic, {SEMANTICODEC_ACOUSTIC_VOCAB} acoustic)")
+
+
 CODECS: dict[str, tp.Any] = {
     "ecdc": EncodecAdapter,
     "snac": SnacAdapter,
     "mimi": MimiAdapter,
+    "dac": DacAdapter,
+    "semanticodec": SemantiCodecAdapter,
 }
 
 
@@ -1514,6 +2105,15 @@ def add_run_arguments(parser) -> None:
                         f"{CHUNK_SAMPLES:,} samples: 10 s at 24 kHz, 5.4 s at 44.1 kHz)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar (there is none when stderr is not a terminal)")
+
+
+def add_dac_arguments(parser) -> None:
+    """DAC's model choice, which both helpers need: .dac files do not record it."""
+    parser.add_argument("--dac-model", choices=sorted(DAC_MODELS), default="44khz",
+                        help="DAC: model type (default: %(default)s)")
+    parser.add_argument("--dac-bitrate", choices=("8kbps", "16kbps"), default="8kbps",
+                        help="DAC: model bitrate; 16kbps exists for 44khz only "
+                        "(default: %(default)s)")
 
 
 def wants_progress(args) -> bool:

@@ -161,7 +161,7 @@ SH
 @test "-c naming no codec is a usage error (exit 2)" {
   run -2 --separate-stderr compress_audio.sh -c mp3 -o out "$CLIPS/mono24k.wav"
   assert_equal "$stderr" \
-    'compress_audio.sh: -c mp3: unknown codec; supported: .ecdc .snac .mimi .c2 .opus .lpcnet .nesc'
+    'compress_audio.sh: -c mp3: unknown codec; supported: .ecdc .snac .mimi .dac .semanticodec .c2 .opus .lpcnet .nesc'
   refute_output
   assert_dir_empty out
 }

@@ -59,7 +59,7 @@ setup() {
 @test "an OUTPUT extension that names no codec is a usage error (exit 2)" {
   run -2 --separate-stderr compress_audio.sh "$REF/mono24k.wav" out/clip.mp3
   assert_equal "$stderr" \
-    'compress_audio.sh: out/clip.mp3: unknown extension; supported: .ecdc .snac .mimi .c2 .opus .lpcnet .nesc'
+    'compress_audio.sh: out/clip.mp3: unknown extension; supported: .ecdc .snac .mimi .dac .semanticodec .c2 .opus .lpcnet .nesc'
   refute_output
   assert_dir_empty out
 }
@@ -762,7 +762,7 @@ setup() {
     run --separate-stderr compress_audio.sh "$REF/mono24k.wav" "$name"
     assert_equal "$name: $status" "$name: 2"
     assert_equal "$stderr" \
-      "compress_audio.sh: $name: unknown extension; supported: .ecdc .snac .mimi .c2 .opus .lpcnet .nesc"
+      "compress_audio.sh: $name: unknown extension; supported: .ecdc .snac .mimi .dac .semanticodec .c2 .opus .lpcnet .nesc"
     refute_output
   done
   assert_dir_empty out

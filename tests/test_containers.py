@@ -271,7 +271,7 @@ def test_crafted_ncdc_with_valid_fields_reads():
     pytest.param(dict(model=4), id="model id 4"),
     pytest.param(dict(model=255), id="model id 255"),
     pytest.param(dict(codec=0), id="codec id 0"),
-    pytest.param(dict(codec=3), id="codec id 3"),
+    pytest.param(dict(codec=4), id="codec id 4"),
     pytest.param(dict(codec=2, model=2), id="Mimi model id 2"),
     pytest.param(dict(model=0, name=b""), id="empty model name"),
     pytest.param(dict(model=0, name=b"\xff\xfe"), id="model name not UTF-8"),
