@@ -100,10 +100,13 @@ BENCH_ARGS ?=
 bench: test-models
 	$(MODEL_ENV) $(VPY) benchmarks/bench.py $(BENCH_ARGS)
 
-# Size and wall time of every codec setting on a 10 s speech clip (Markdown table).
+# Size and wall time of every codec setting on a 10 s speech clip (Markdown table); DAC's rows
+# when `make dac` was run, with test weights for its four models (300 MB each).
+DAC_BENCH_MODELS := 16khz-8kbps,24khz-8kbps,44khz-8kbps,44khz-16kbps
 bench-settings: test-models
 	@$(call apt_install,$(DEMO_PACKAGES))
-	$(MODEL_ENV) benchmarks/settings.sh
+	$(VPY) tests/fixtures/make_model_cache.py $(TEST_MODEL_CACHE) --dac $(DAC_BENCH_MODELS)
+	$(MODEL_ENV) HOME=$(TEST_MODEL_CACHE)/home benchmarks/settings.sh
 
 clean:
 	rm -rf .cache demo-output .pytest_cache
