@@ -88,7 +88,7 @@ test: lint bats pytest
 # Run with the test models (random weights, real architectures): speed and memory do not
 # depend on the weights' values, and the published weights may not be at hand.
 MODEL_ENV := HF_HOME=$(TEST_MODEL_CACHE)/hf TORCH_HOME=$(TEST_MODEL_CACHE)/torch \
-  XDG_CACHE_HOME=$(TEST_MODEL_CACHE)/xdg HF_HUB_OFFLINE=1
+  XDG_CACHE_HOME=$(TEST_MODEL_CACHE)/xdg HF_HUB_OFFLINE=1 HOME=$(TEST_MODEL_CACHE)/home
 
 # The decoders against many more mutants than CI's few hundred (tests/test_fuzz.py).
 FUZZ_COUNT ?= 5000
@@ -106,7 +106,7 @@ DAC_BENCH_MODELS := 16khz-8kbps,24khz-8kbps,44khz-8kbps,44khz-16kbps
 bench-settings: test-models
 	@$(call apt_install,$(DEMO_PACKAGES))
 	$(VPY) tests/fixtures/make_model_cache.py $(TEST_MODEL_CACHE) --dac $(DAC_BENCH_MODELS)
-	$(MODEL_ENV) HOME=$(TEST_MODEL_CACHE)/home benchmarks/settings.sh
+	$(MODEL_ENV) benchmarks/settings.sh
 
 clean:
 	rm -rf .cache demo-output .pytest_cache

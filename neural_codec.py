@@ -559,8 +559,10 @@ def read_dac(fo: tp.BinaryIO) -> DacFile:
             shape, _, dtype = np.lib.format.read_array_header_2_0(view)
         else:
             raise UnsupportedVersion(f"numpy file version {version} is not one DAC writes")
-    except (ValueError, SyntaxError, EOFError) as exc:
-        raise InvalidField(f"bad numpy header ({_first_line(exc)})") from None
+    except ContainerError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - numpy's header parser raises all kinds
+        raise InvalidField(f"bad numpy header ({type(exc).__name__})") from None
     if dtype != np.dtype(object) or shape != ():
         raise InvalidField(f"holds a {dtype} array of shape {shape}, not the dict of a .dac file")
     try:
@@ -1604,7 +1606,11 @@ class DacRunner:
                 with torch.inference_mode():
                     for start in range(0, frames, step):
                         codes = torch.from_numpy(dac.codes[..., start: start + step].astype(np.int64))
-                        audio = model.decode(model.quantizer.from_codes(codes.to(self.device))[0])
+                        try:
+                            audio = model.decode(model.quantizer.from_codes(codes.to(self.device))[0])
+                        except RuntimeError as exc:  # e.g. chunks too short for unpadded layers
+                            raise BadInput(f"the codes cannot be decoded in chunks of "
+                                           f"{step} frames ({_first_line(exc)})") from None
                         audio = audio[:, 0].cpu().numpy()
                         if start == 0:
                             self._check_length(len(audio[0]) * math.ceil(frames / step), length,

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
-CODECS=(c2 opus ecdc snac mimi lpcnet nesc)
+CODECS=(c2 opus ecdc snac mimi dac semanticodec lpcnet nesc)
 TEXT="Ultra low bitrate codecs squeeze speech into about one kilobit per second. \
 This sentence was compressed and restored by each of them."
 
@@ -32,11 +32,11 @@ main() {
   if [[ -z ${HF_HUB_OFFLINE:-} ]]; then
     echo "(With no network, looking for SNAC weights on the hub takes about 25 s before it gives up.)"
   fi
-  printf '\n%-7s %8s %9s %10s %10s  %s\n' codec bytes kbps "encode s" "decode s" result
+  printf '\n%-12s %8s %9s %10s %10s  %s\n' codec bytes kbps "encode s" "decode s" result
   for codec in "${CODECS[@]}"; do
     start=$(date +%s.%N)
     if ! "$ROOT/compress_audio.sh" -f "$clip" "$outdir/speech.$codec" 2>"$outdir/$codec.err"; then
-      printf '%-7s %8s %9s %10s %10s  skipped: %s\n' "$codec" - - - - "$(tail -n 1 "$outdir/$codec.err")"
+      printf '%-12s %8s %9s %10s %10s  skipped: %s\n' "$codec" - - - - "$(tail -n 1 "$outdir/$codec.err")"
       continue
     fi
     enc=$(seconds_since "$start")
@@ -44,7 +44,7 @@ main() {
     "$ROOT/decompress_audio.sh" -f "$outdir/speech.$codec" "$outdir/speech.$codec.wav"
     dec=$(seconds_since "$start")
     bytes=$(stat -c %s "$outdir/speech.$codec")
-    printf '%-7s %8d %9.2f %10s %10s  %s\n' "$codec" "$bytes" \
+    printf '%-12s %8d %9.2f %10s %10s  %s\n' "$codec" "$bytes" \
       "$(awk -v b="$bytes" -v d="$duration" 'BEGIN { print b * 8 / d / 1000 }')" \
       "$enc" "$dec" "$outdir/speech.$codec.wav"
   done

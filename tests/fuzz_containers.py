@@ -5,7 +5,8 @@
 
 Seeds are short valid files made with the real model classes (random-weight checkpoints from
 tests/fixtures/make_model_cache.py, through HF_HOME/TORCH_HOME): .snac and .mimi (NCDC), legacy
-torch.save .snac, plain and entropy-coded .ecdc. Mutations: bit flips, truncations, insertions, deletions,
+torch.save .snac, plain and entropy-coded .ecdc, and .dac when the dac package is installed and
+the 16 kHz test weights are under $HOME (decoded with --dac-model 16khz). Mutations: bit flips, truncations, insertions, deletions,
 header field overwrites, and for NCDC the same with the CRC recomputed so that the field checks
 behind it are reached. Each mutant runs through decode_ecdc.main in this process (models load
 once), bounded by SIGALRM. Outcomes: `decoded`, `rejected N` (exit code N, one line on stderr,
@@ -56,6 +57,11 @@ def make_seeds(workdir: str) -> dict[str, bytes]:
         buffer = io.BytesIO()
         nc.get_codec(codec).encode(samples, buffer, opts)
         seeds[name] = buffer.getvalue()
+    if dac_available():
+        buffer = io.BytesIO()
+        nc.get_codec("dac").encode(samples[:6400], buffer,
+                                   nc.EncodeOptions(source_rate=44100, dac_model="16khz"))
+        seeds["dac"] = buffer.getvalue()
     header, codes = nc.read_ncdc(io.BytesIO(seeds["snac"]))
     legacy = os.path.join(workdir, "legacy.snac")
     torch.save({"codes": [torch.from_numpy(c)[None] for c in codes], "length": header.length,
@@ -63,6 +69,13 @@ def make_seeds(workdir: str) -> dict[str, bytes]:
     with open(legacy, "rb") as fo:
         seeds["snac-legacy"] = fo.read()
     return seeds
+
+
+def dac_available() -> bool:
+    import importlib.util
+
+    return (importlib.util.find_spec("dac") is not None
+            and os.path.exists(nc.dac_weights_path("16khz", "8kbps")))
 
 
 def mutate(data: bytes, rng: random.Random, is_ncdc: bool) -> tuple[str, bytes]:
@@ -103,7 +116,7 @@ def run_one(path: str, out: str, timeout: float) -> str:
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         with contextlib.redirect_stderr(stderr):
-            code = decode_ecdc.main([path, out])
+            code = decode_ecdc.main(["--dac-model", "16khz", path, out])
     except Hang:
         return f"other: no answer within {timeout:g} s"
     except BaseException as exc:  # noqa: BLE001 - anything escaping main is a finding

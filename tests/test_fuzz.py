@@ -7,9 +7,12 @@ import sys
 FUZZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz_containers.py")
 
 
-def test_300_mutated_containers_each_decode_or_fail_with_a_documented_code(model_env):
+def test_300_mutated_containers_each_decode_or_fail_with_a_documented_code(model_env,
+                                                                        model_cache):
+    # HOME: the fixture's DAC weights, so that .dac files are among the seeds
+    env = dict(model_env, HOME=str(model_cache / "home"))
     run = subprocess.run([sys.executable, FUZZER, "--count", "300", "--seed", "1",
-                          "--timeout", "60"], env=model_env, capture_output=True, text=True,
+                          "--timeout", "60"], env=env, capture_output=True, text=True,
                          timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr
     counts = {line.split(None, 1)[1]: int(line.split()[0]) for line in run.stdout.splitlines()}
