@@ -6,7 +6,10 @@ them, so `--help` and header inspection (`decode_ecdc.py --info`) never pay for 
 Containers
   .ecdc  encodec's own format (encodec/binary.py + compress.py), byte for byte. We add the source
          sample rate as an extra "sr" key in the JSON header, which encodec's reader ignores.
-  .snac  our NCDC container (layout next to `_NCDC_FIXED` below), or a legacy torch.save file.
+  .snac  our NCDC container (layout in its section below), or a legacy torch.save file.
+  .mimi, .semanticodec  the same NCDC container, with their codec ids.
+  .dac   the dac package's own numpy.save format, read without unpickling anything but numpy
+         arrays and plain values.
 """
 
 from __future__ import annotations
@@ -582,7 +585,7 @@ def read_dac(fo: tp.BinaryIO) -> DacFile:
     if not isinstance(meta, dict) or set(meta) != set(_DAC_META_KEYS):
         found = sorted(map(str, meta)) if isinstance(meta, dict) else type(meta).__name__
         raise InvalidField(f"metadata keys {found}, expected {sorted(_DAC_META_KEYS)}")
-    if meta["dac_version"] != DAC_VERSION:
+    if not isinstance(meta["dac_version"], str) or meta["dac_version"] != DAC_VERSION:
         raise UnsupportedVersion(f"dac_version {str(meta['dac_version'])[:20]!r} is not "
                                  f"{DAC_VERSION}")
     codes = artifacts["codes"]

@@ -279,6 +279,7 @@ def test_a_pickle_that_runs_code_is_refused_without_running_it(tmp_path, cli):
 
 @pytest.mark.parametrize("payload, message", [
     (valid_artifacts(dac_version="0.9"), "dac_version"),
+    (valid_artifacts(dac_version=np.array(["1.0.0", "1.0.0"])), "dac_version"),
     (valid_artifacts(padding=KeyError), "metadata keys"),
     (valid_artifacts(extra=1), "metadata keys"),
     (valid_artifacts(codes=np.zeros((12, 50), dtype=np.uint16)), "codes must be"),
