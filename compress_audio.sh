@@ -7,7 +7,7 @@
 #   .c2      Codec2 8 kHz, 0.7-3.2 kbps          .opus    Opus in Ogg, 6 kbps by default
 #   .lpcnet  LPCNet 1.6 kbps (external binary)   .nesc    NESC (external binaries)
 #   .mimi    Mimi 24 kHz, 0.55 kbps at 4 codebooks, 1.1 kbps at 8 (transformers)
-#   .dac     DAC 44.1/24/16 kHz, 0.9-8 kbps by codebooks kept (optional: make dac)
+#   .dac     DAC 44.1/24/16 kHz, 0.5-24 kbps by model and codebooks (optional: make dac)
 #   .semanticodec  SemantiCodec 16 kHz, 0.31-1.40 kbps (optional, experimental: see README)
 # INPUT is downmixed to mono and resampled to the codec's rate; its sample rate is recorded
 # (.ecdc, .snac, .mimi, .dac, .semanticodec, .opus) so decompress_audio.sh can restore it.
