@@ -1890,7 +1890,7 @@ class MimiAdapter:
         if opts.sample_rate is not None and opts.sample_rate != config.sampling_rate:
             raise RateMismatch(f"the input is at {opts.sample_rate} Hz, Mimi model {model_id} "
                                f"needs {config.sampling_rate} Hz")
-        codebooks = opts.codebooks or MIMI_CODEBOOKS
+        codebooks = MIMI_CODEBOOKS if opts.codebooks is None else opts.codebooks
         if not 1 <= codebooks <= config.num_quantizers:
             raise BadValue(f"{codebooks} codebooks asked for; Mimi model {model_id} has "
                            f"1 to {config.num_quantizers} (MIMI_CODEBOOKS)")
@@ -1946,7 +1946,7 @@ class DacAdapter:
         if opts.sample_rate is not None and opts.sample_rate != rate:
             raise RateMismatch(f"the input is at {opts.sample_rate} Hz, DAC model "
                                f"{opts.dac_model} needs {rate} Hz")
-        codebooks = opts.codebooks or model.n_codebooks
+        codebooks = model.n_codebooks if opts.codebooks is None else opts.codebooks
         if not 1 <= codebooks <= model.n_codebooks:
             raise BadValue(f"{codebooks} codebooks asked for; DAC model {opts.dac_model} "
                            f"{opts.dac_bitrate} has 1 to {model.n_codebooks} (DAC_CODEBOOKS)")

@@ -199,11 +199,12 @@ def test_codebooks_kept_set_the_size_and_still_decode(tmp_path, cli, write_wav):
     assert sizes[4] - sizes[1] == 2 * 3 * frames
 
 
-def test_too_many_codebooks_exit_5_naming_the_knob(tmp_path, cli, write_wav):
-    rc, _, err = cli(encode_ecdc.main, *DAC16, "--codebooks", 13,
+@pytest.mark.parametrize("count", [0, 13])
+def test_codebook_counts_the_model_lacks_exit_5_naming_the_knob(tmp_path, cli, write_wav, count):
+    rc, _, err = cli(encode_ecdc.main, *DAC16, "--codebooks", count,
                      write_wav(make_signal(RATE, RATE), RATE), tmp_path / "out.dac")
     assert rc == 5
-    assert_one_line_error(err, ENCODE, "13 codebooks", "1 to 12", "DAC_CODEBOOKS")
+    assert_one_line_error(err, ENCODE, f"{count} codebooks", "1 to 12", "DAC_CODEBOOKS")
     assert not (tmp_path / "out.dac").exists()
 
 

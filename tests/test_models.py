@@ -511,7 +511,7 @@ def test_decode_of_a_file_of_unknown_format_exits_4(content, cli, tmp_path):
     (tmp_path / "x.snac").write_bytes(content)
     rc, out, err = cli(decode_ecdc.main, tmp_path / "x.snac", tmp_path / "out.wav")
     assert (rc, out) == (4, "")
-    assert_one_line_error(err, DECODE, "not an .ecdc, .snac or .mimi file")
+    assert_one_line_error(err, DECODE, "not a file this toolkit decodes")
 
 
 def test_decode_of_a_missing_file_exits_4(cli, tmp_path):
