@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Peak memory of the toolkit decoding about an hour of SNAC codes, without encoding an hour first.
 
-  decode_hour.py CODEC WORKDIR [REPEATS]     (CODEC: snac24, snac32 or snac44; REPEATS: 60)
+  decode_hour.py CODEC WORKDIR [REPEATS [THREADS]]   (snac24, snac32 or snac44; 60; 1)
 
 Encodes about 60 s of bench.py's speech-like input (a whole number of the model's padding
 units, so copies join seamlessly), repeats its codes REPEATS times into one .snac, and decodes
-that in a fresh process through bench.py's own measurement (threads 1), sampling the child's
+that in a fresh process through bench.py's own measurement (THREADS threads), sampling the child's
 RSS from /proc every 30 s into WORKDIR/CODEC-rss.log. Decoding does not depend on the codes'
 values, so this measures an hour's decode at a sixtieth of the encoding cost.
 Run with the model environment of `make bench` (HF_HOME, HF_HUB_OFFLINE=1, ...).
@@ -53,14 +53,15 @@ def write_hour(name: str, work: str, repeats: int) -> tuple[str, float]:
 def main() -> int:
     name, work = sys.argv[1], sys.argv[2]
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 60
+    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     os.makedirs(work, exist_ok=True)
     hour, seconds = write_hour(name, work, repeats)
     print(f"{name}: {seconds:.1f} s of codes, {os.path.getsize(hour)} bytes", flush=True)
-    spec = {"codec": name, "seconds": seconds, "op": "decode", "impl": "toolkit", "threads": 1,
-            "input": "", "container": hour}
+    spec = {"codec": name, "seconds": seconds, "op": "decode", "impl": "toolkit",
+            "threads": threads, "input": "", "container": hour}
     start = time.time()
     child = subprocess.Popen([sys.executable, os.path.join(HERE, "bench.py"), "--child",
-                              json.dumps(spec)], env=dict(os.environ, OMP_NUM_THREADS="1"),
+                              json.dumps(spec)], env=dict(os.environ, OMP_NUM_THREADS=str(threads)),
                              stdout=subprocess.PIPE, text=True)
     with open(os.path.join(work, f"{name}-rss.log"), "w") as log:
         while child.poll() is None:
