@@ -519,9 +519,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Builds numpy arrays, dtypes, numpy scalars and plain values; any other class or
     function a pickle names is refused before it exists."""
 
-    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-                ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-                ("numpy", "ndarray"), ("numpy", "dtype")}
+    _ALLOWED = {(module, name) for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+                for name in ("_reconstruct", "scalar")} | {("numpy", "ndarray"), ("numpy", "dtype")}
 
     def find_class(self, module: str, name: str) -> tp.Any:
         if (module, name) not in self._ALLOWED:
@@ -1608,9 +1607,11 @@ class DacRunner:
                 model.padding = dac.padding
                 with torch.inference_mode():
                     for start in range(0, frames, step):
-                        codes = torch.from_numpy(dac.codes[..., start: start + step].astype(np.int64))
+                        codes = dac.codes[..., start: start + step].astype(np.int64)
                         try:
-                            audio = model.decode(model.quantizer.from_codes(codes.to(self.device))[0])
+                            latent = model.quantizer.from_codes(
+                                torch.from_numpy(codes).to(self.device))[0]
+                            audio = model.decode(latent)
                         except RuntimeError as exc:  # e.g. chunks too short for unpadded layers
                             raise BadInput(f"the codes cannot be decoded in chunks of "
                                            f"{step} frames ({_first_line(exc)})") from None

@@ -68,8 +68,8 @@ def main() -> int:
             try:
                 with open(f"/proc/{child.pid}/status") as status:
                     fields = dict(line.split(":", 1) for line in status)
-                log.write(f"{time.time() - start:.0f} s: RSS {int(fields['VmRSS'].split()[0]) // 1024}"
-                          f" MB, peak {int(fields['VmHWM'].split()[0]) // 1024} MB\n")
+                rss, peak = (int(fields[key].split()[0]) // 1024 for key in ("VmRSS", "VmHWM"))
+                log.write(f"{time.time() - start:.0f} s: RSS {rss} MB, peak {peak} MB\n")
                 log.flush()
             except (FileNotFoundError, ProcessLookupError, KeyError):
                 pass
