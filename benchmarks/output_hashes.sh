@@ -95,7 +95,8 @@ main() {
   roundtrip semanticodec semanticodec "$clip" PYTHONPATH="$work/standin"
 
   # Chunked runs through the helper itself: 1 s windows over the 3.2 s clip.
-  "$PY" "$ROOT/encode_ecdc.py" -q --chunk-seconds 1 "$work/snac-24.wav" "$work/chunked.snac"
+  ffmpeg -nostdin -v error -y -i "$clip" -ar 24000 "$work/clip24.wav"
+  "$PY" "$ROOT/encode_ecdc.py" -q --chunk-seconds 1 "$work/clip24.wav" "$work/chunked.snac"
   record chunked.snac "$work/chunked.snac"
   "$PY" "$ROOT/decode_ecdc.py" -q --chunk-seconds 1 "$work/chunked.snac" "$work/chunked.wav"
   record chunked.wav "$work/chunked.wav"
