@@ -15,7 +15,7 @@ import sys
 
 try:
     import neural_codec as nc
-    from codec_toolkit import audio, binary, errors, ncdc, runtime
+    from codec_toolkit import audio, binary, errors, facts, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
     print(f"{os.environ.get('NEURAL_CODEC_PROG') or os.path.basename(__file__)}: Python package "
           f"missing: {missing.name} (run: make setup)", file=sys.stderr)
@@ -23,7 +23,7 @@ except ImportError as missing:  # numpy, before the codec layer can speak for it
 except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted" themselves
     sys.exit(130)
 
-BITRATES = ("1.5", "3", "6", "12", "24")
+BITRATES = tuple(facts.ENCODEC_BITRATES)  # "1.5", "3", ...: the spellings --bitrate takes
 
 
 def get_parser(prog: str) -> argparse.ArgumentParser:

@@ -17,15 +17,16 @@ import warnings
 
 import numpy as np
 
+from codec_toolkit import facts
 from codec_toolkit.dac_file import DAC_MAX_CODEBOOKS, DacFile, read_dac, write_dac
 from codec_toolkit.errors import (BadInput, BadValue, CodecFailure, MissingDependency,
                                   RateMismatch, first_line)
 from codec_toolkit.runtime import (DecodeOptions, Decoded, EncodeOptions, chunk_samples,
                                    release_memory)
 
-DAC_MODELS = {"44khz": 44100, "24khz": 24000, "16khz": 16000}  # DAC_MODEL: its sample rate
-DAC_TAGS = {("44khz", "8kbps"): "0.0.1", ("24khz", "8kbps"): "0.0.4",
-            ("16khz", "8kbps"): "0.0.5", ("44khz", "16kbps"): "1.0.0"}  # dac.utils' "latest"
+DAC_MODELS = facts.RATES["dac"]  # DAC_MODEL: its sample rate
+# dac.utils' "latest" release tag of each model and bitrate
+DAC_TAGS = {model: tag for model, (_, tag) in facts.DAC_MODELS.items()}
 
 
 def dac_weights_path(model_type: str, bitrate: str) -> str:

@@ -9,6 +9,7 @@ import typing as tp
 
 import numpy as np
 
+from codec_toolkit import facts
 from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES
 from codec_toolkit.errors import (BadMagic, ContainerError, InvalidField, TruncatedStream,
                                   UnsupportedVersion)
@@ -23,7 +24,7 @@ from codec_toolkit.errors import (BadMagic, ContainerError, InvalidField, Trunca
 # whatever a crafted file asks for. We write the same bytes, and read them with an unpickler
 # that can build nothing but numpy arrays, dtypes and plain values.
 
-DAC_MAGIC = b"\x93NUMPY"
+DAC_MAGIC = facts.codec("dac").magic  # numpy.save's
 DAC_VERSION = "1.0.0"
 _DAC_META_KEYS = ("input_db", "original_length", "sample_rate", "chunk_length", "channels",
                   "padding", "dac_version")

@@ -14,6 +14,7 @@ import typing as tp
 
 import numpy as np
 
+from codec_toolkit import facts
 from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, pack_bits, read_exactly, unpack_bits
 from codec_toolkit.errors import BadMagic, InvalidField, TruncatedStream, UnsupportedVersion
 
@@ -21,11 +22,12 @@ from codec_toolkit.errors import BadMagic, InvalidField, TruncatedStream, Unsupp
 # {"m": model, "al": samples, "nc": codebooks, "lm": bool} (+ our "sr"), then the codes frame by
 # frame, codebook within frame, 10 bits each LSB first, or arithmetic-coded with the LM.
 
-ECDC_MAGIC = b"ECDC"
+ECDC_MAGIC = facts.codec("ecdc").magic
 _ECDC_HEADER = struct.Struct("!4sBI")
 ECDC_MODEL = "encodec_24khz"
-ECDC_RATE = 24_000  # ECDC_MODEL's, at which "al" counts samples
-ECDC_CODEBOOKS = {1.5: 2, 3.0: 4, 6.0: 8, 12.0: 16, 24.0: 32}
+ECDC_RATE = facts.rate("ecdc")  # ECDC_MODEL's, at which "al" counts samples
+# ENCODEC_BITRATE in kbps -> codebooks kept; float keys, as EncodeOptions.bitrate holds them
+ECDC_CODEBOOKS = {float(kbps): books for kbps, books in facts.ENCODEC_BITRATES.items()}
 ECDC_FRAME = 320  # samples per code frame at 24 kHz (75 Hz)
 ECDC_BITS = 10
 

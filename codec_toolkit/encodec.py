@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from codec_toolkit import facts
 from codec_toolkit.ecdc import (ECDC_CODEBOOKS, ECDC_FRAME, ECDC_RATE, EcdcHeader,
                                 read_ecdc_header, read_ecdc_packed, write_ecdc_header,
                                 write_ecdc_packed)
@@ -153,7 +154,8 @@ class EncodecAdapter:
 
     def encode(self, samples: np.ndarray, out: tp.BinaryIO, opts: EncodeOptions) -> None:
         if opts.bitrate not in ECDC_CODEBOOKS:
-            raise BadValue(f"EnCodec bitrate {opts.bitrate} is not one of 1.5, 3, 6, 12, 24")
+            raise BadValue(f"EnCodec bitrate {opts.bitrate} is not one of "
+                           f"{', '.join(facts.ENCODEC_BITRATES)}")
         if opts.sample_rate not in (None, self.sample_rate):
             raise RateMismatch(f"the input is at {opts.sample_rate} Hz, EnCodec needs "
                                f"{self.sample_rate} Hz")

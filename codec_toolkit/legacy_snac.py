@@ -12,16 +12,17 @@ import warnings
 
 import numpy as np
 
+from codec_toolkit import facts
 from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES
 from codec_toolkit.errors import ContainerError, InvalidField
 
-ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default (zip) format
-PICKLE_PROTO = 0x80  # torch.save's legacy format and raw pickles
+# torch.save's default (zip) format, and its legacy format (a raw pickle's protocol byte).
+LEGACY_MAGICS = tuple(magic for codec, magic, _ in facts.LEGACY if codec == "snac")
 
 
 def is_legacy_snac(head: bytes) -> bool:
     """Whether a file's first bytes are those of a torch.save file."""
-    return head.startswith(ZIP_MAGIC) or head[:1] == bytes([PICKLE_PROTO])
+    return any(head.startswith(magic) for magic in LEGACY_MAGICS)
 
 
 _LEGACY_KEYS = {

@@ -11,6 +11,7 @@ import zlib
 
 import numpy as np
 
+from codec_toolkit import facts
 from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, pack_bits, read_exactly, unpack_bits
 from codec_toolkit.errors import (BadMagic, ChecksumMismatch, InvalidField, TruncatedStream,
                                   UnsupportedVersion)
@@ -35,9 +36,10 @@ from codec_toolkit.errors import (BadMagic, ChecksumMismatch, InvalidField, Trun
 #   end-4   4        CRC-32 (zlib) of every byte before it
 # All integers are big-endian.
 
-NCDC_MAGIC = b"NCDC"
+_NCDC_CODECS = [c for c in facts.CODECS if c.ncdc_id is not None]
+NCDC_MAGIC = _NCDC_CODECS[0].magic  # b"NCDC": every codec it holds shares it
 NCDC_VERSION = 1
-CODEC_IDS = {"snac": 1, "mimi": 2, "semanticodec": 3}
+CODEC_IDS = {c.ext: c.ncdc_id for c in _NCDC_CODECS}  # the codec byte
 CODEC_NAMES = {"snac": "SNAC", "mimi": "Mimi", "semanticodec": "SemantiCodec"}
 SEMANTICODEC_TOKEN_RATES = (25, 50, 100)
 SEMANTICODEC_VOCAB_SIZES = (4096, 8192, 16384, 32768)

@@ -14,6 +14,7 @@ import typing as tp
 
 import numpy as np
 
+from codec_toolkit import facts
 from codec_toolkit.errors import BadValue, CodecFailure, MissingDependency, first_line
 from codec_toolkit.ncdc import SEMANTICODEC_DEFAULTS
 
@@ -187,9 +188,10 @@ def add_run_arguments(parser) -> None:
 
 def add_dac_arguments(parser) -> None:
     """DAC's model choice, which both helpers need: .dac files do not record it."""
-    parser.add_argument("--dac-model", choices=("16khz", "24khz", "44khz"), default="44khz",
+    bitrates = tuple(dict.fromkeys(bitrate for _, bitrate in facts.DAC_MODELS))  # 8kbps first
+    parser.add_argument("--dac-model", choices=sorted(facts.RATES["dac"]), default="44khz",
                         help="DAC: model type (default: %(default)s)")
-    parser.add_argument("--dac-bitrate", choices=("8kbps", "16kbps"), default="8kbps",
+    parser.add_argument("--dac-bitrate", choices=bitrates, default="8kbps",
                         help="DAC: model bitrate; 16kbps exists for 44khz only "
                         "(default: %(default)s)")
 

@@ -18,6 +18,7 @@ import typing as tp
 
 import numpy as np
 
+from codec_toolkit import facts
 from codec_toolkit.audio import write_audio
 from codec_toolkit.errors import (BadInput, BadValue, CodecFailure, InvalidField,
                                   MissingDependency, RateMismatch, ToolkitError, first_line)
@@ -25,7 +26,7 @@ from codec_toolkit.ncdc import (CODEC_NAMES, KNOWN_MODELS, SEMANTICODEC_TOKEN_RA
                                 SEMANTICODEC_VOCAB_SIZES, CodesHeader, read_ncdc, write_ncdc)
 from codec_toolkit.runtime import DecodeOptions, Decoded, EncodeOptions
 
-SEMANTICODEC_RATE = 16_000
+SEMANTICODEC_RATE = facts.rate("semanticodec")
 SEMANTICODEC_ACOUSTIC_VOCAB = 8192  # the acoustic codebook of every published setting
 SEMANTICODEC_INSTALL = "pip install git+https://github.com/haoheliu/SemantiCodec-inference.git"
 
