@@ -17,6 +17,7 @@ import typing as tp
 
 try:
     import neural_codec as nc
+    from codec_toolkit import audio, dac_file, ecdc, errors, legacy_snac, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
     print(f"{os.environ.get('NEURAL_CODEC_PROG') or os.path.basename(__file__)}: Python package "
           f"missing: {missing.name} (run: make setup)", file=sys.stderr)
@@ -42,14 +43,14 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         "need this)")
     parser.add_argument("--default-model", metavar="ID",
                         help="SNAC: model for legacy files that do not record one "
-                        f"(default: {nc.KNOWN_MODELS['snac'][0]})")
+                        f"(default: {ncdc.KNOWN_MODELS['snac'][0]})")
     parser.add_argument("--sample-rate", type=int, metavar="HZ",
                         help="SNAC: model rate for legacy files that do not record it")
     parser.add_argument("--mimi-model", metavar="ID",
                         help="Mimi: hub id or local directory to decode with (default: the "
                         "model the file records; files naming an unknown model need this)")
-    nc.add_dac_arguments(parser)
-    nc.add_run_arguments(parser)
+    runtime.add_dac_arguments(parser)
+    runtime.add_run_arguments(parser)
     return parser
 
 
@@ -59,10 +60,10 @@ def container_of(path: str) -> str:
         with open(path, "rb") as fo:
             head = fo.read(8)
     except OSError as exc:
-        raise nc.BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise errors.BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
     kind = nc.sniff_container(head)
     if kind is None:
-        raise nc.BadInput(f"{path}: not a file this toolkit decodes (unknown first bytes)")
+        raise errors.BadInput(f"{path}: not a file this toolkit decodes (unknown first bytes)")
     return kind
 
 
@@ -71,24 +72,25 @@ def info(path: str) -> dict:
     kind = container_of(path)
     with open(path, "rb") as fo:
         if kind == "ecdc":
-            header = nc.read_ecdc_header(fo)
-            return {"container": "ecdc", "model": header.model, "sample_rate": 24000,
-                    "source_rate": header.source_rate or 24000, "samples": header.length,
-                    "codebooks": header.codebooks, "lm": int(header.use_lm)}
+            header = ecdc.read_ecdc_header(fo)
+            return {"container": "ecdc", "model": header.model, "sample_rate": ecdc.ECDC_RATE,
+                    "source_rate": header.source_rate or ecdc.ECDC_RATE,
+                    "samples": header.length, "codebooks": header.codebooks,
+                    "lm": int(header.use_lm)}
         if kind == "dac":
-            dac = nc.read_dac(fo)
+            dac = dac_file.read_dac(fo)
             return {"container": "dac", "source_rate": dac.sample_rate,
                     "samples": dac.original_length, "channels": dac.channels,
                     "codebooks": dac.codes.shape[1], "frames": dac.codes.shape[2],
                     "chunk_length": dac.chunk_length, "padding": int(dac.padding),
                     "input_db": f"{dac.input_db:.2f}"}
         if kind != "snac-legacy":
-            codes_header, codes = nc.read_ncdc(fo)
+            codes_header, codes = ncdc.read_ncdc(fo)
             return {"container": codes_header.codec, "model": codes_header.model,
                     "sample_rate": codes_header.sample_rate,
                     "source_rate": codes_header.source_rate, "samples": codes_header.length,
                     "levels": len(codes), "bits": codes_header.bits}
-    meta, codes = nc.read_legacy_snac(path)
+    meta, codes = legacy_snac.read_legacy_snac(path)
     fields = {"container": "snac-legacy", "levels": len(codes)}
     fields.update({k: v for k, v in meta.items() if v is not None})
     return fields
@@ -99,14 +101,14 @@ def naming(path: str) -> tp.Iterator[None]:
     """Prefix bad-input errors with the file at fault, unless they name it already."""
     try:
         yield
-    except nc.BadInput as exc:
+    except errors.BadInput as exc:
         if str(exc).startswith(path):
             raise
         raise type(exc)(f"{path}: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
-    prog = nc.program_name(os.path.basename(__file__))
+    prog = errors.program_name(os.path.basename(__file__))
     args = get_parser(prog).parse_args(argv)
 
     def decode_one(input_path: str, output: str) -> int:
@@ -116,14 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     def decode_file(input_path: str, output: str) -> int:
         kind = container_of(input_path)
         adapter = nc.get_codec("snac" if kind == "snac-legacy" else kind)
-        wanted = nc.wants_progress(args) and not args.batch
+        wanted = runtime.wants_progress(args) and not args.batch
         samples = info(input_path).get("samples") if wanted else None
-        opts = nc.DecodeOptions(model=args.model, sample_rate=args.sample_rate,
-                                default_model=args.default_model, mimi_model=args.mimi_model,
-                                dac_model=args.dac_model, dac_bitrate=args.dac_bitrate,
-                                **nc.run_options(args, samples))
+        opts = runtime.DecodeOptions(model=args.model, sample_rate=args.sample_rate,
+                                     default_model=args.default_model,
+                                     mimi_model=args.mimi_model, dac_model=args.dac_model,
+                                     dac_bitrate=args.dac_bitrate,
+                                     **runtime.run_options(args, samples))
         decoded = adapter.decode(input_path, opts)
-        nc.write_audio(output, decoded.chunks, decoded.sample_rate, decoded.length)
+        audio.write_audio(output, decoded.chunks, decoded.sample_rate, decoded.length)
         return decoded.source_rate
 
     def decode_listed(fields: list[str]) -> None:
@@ -133,9 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         if args.batch:
             # Lines of INPUT, OUTPUT, NAME; prints OUTPUT and the source rate of each success.
-            return nc.run_batch(prog, args.batch, decode_listed, nc.wants_progress(args))
+            return nc.run_batch(prog, args.batch, decode_listed,
+                                runtime.wants_progress(args))
         if args.input is None:
-            raise nc.UsageError("INPUT is required unless --batch is given")
+            raise errors.UsageError("INPUT is required unless --batch is given")
         if args.info:
             with naming(args.input):
                 fields = info(args.input)
@@ -143,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}={value}")
             return 0
         if args.output is None:
-            raise nc.UsageError("OUTPUT is required unless --info is given")
+            raise errors.UsageError("OUTPUT is required unless --info is given")
         decode_one(args.input, args.output)
         return 0
 

@@ -15,6 +15,7 @@ import sys
 
 try:
     import neural_codec as nc
+    from codec_toolkit import audio, binary, errors, facts, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
     print(f"{os.environ.get('NEURAL_CODEC_PROG') or os.path.basename(__file__)}: Python package "
           f"missing: {missing.name} (run: make setup)", file=sys.stderr)
@@ -22,7 +23,7 @@ except ImportError as missing:  # numpy, before the codec layer can speak for it
 except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted" themselves
     sys.exit(130)
 
-BITRATES = ("1.5", "3", "6", "12", "24")
+BITRATES = tuple(facts.ENCODEC_BITRATES)  # "1.5", "3", ...: the spellings --bitrate takes
 
 
 def get_parser(prog: str) -> argparse.ArgumentParser:
@@ -43,17 +44,17 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--lm", action="store_true",
                         help="EnCodec: entropy-code with the language model (smaller, slower)")
     parser.add_argument("--model", help="SNAC or Mimi: hub id or local directory "
-                        f"(default: {nc.KNOWN_MODELS['snac'][0]}, "
-                        f"{nc.KNOWN_MODELS['mimi'][0]})")
+                        f"(default: {ncdc.KNOWN_MODELS['snac'][0]}, "
+                        f"{ncdc.KNOWN_MODELS['mimi'][0]})")
     parser.add_argument("--codebooks", type=int, metavar="N",
                         help="Mimi: codebooks kept, 1 to 32 (default: 8, 1.1 kbps); DAC: 1 to the "
                         "model's count (default: all)")
-    nc.add_dac_arguments(parser)
-    parser.add_argument("--token-rate", type=int, choices=nc.SEMANTICODEC_TOKEN_RATES,
-                        default=nc.SEMANTICODEC_DEFAULTS[0],
+    runtime.add_dac_arguments(parser)
+    parser.add_argument("--token-rate", type=int, choices=ncdc.SEMANTICODEC_TOKEN_RATES,
+                        default=ncdc.SEMANTICODEC_DEFAULTS[0],
                         help="SemantiCodec: tokens per second (default: %(default)s)")
-    parser.add_argument("--vocab-size", type=int, choices=nc.SEMANTICODEC_VOCAB_SIZES,
-                        default=nc.SEMANTICODEC_DEFAULTS[1],
+    parser.add_argument("--vocab-size", type=int, choices=ncdc.SEMANTICODEC_VOCAB_SIZES,
+                        default=ncdc.SEMANTICODEC_DEFAULTS[1],
                         help="SemantiCodec: semantic vocabulary size (default: %(default)s)")
     parser.add_argument("--sample-rate", type=int, metavar="HZ",
                         help="the rate INPUT is at; must match the model")
@@ -62,48 +63,52 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--source-rate", type=int, metavar="HZ",
                         help="sample rate of the original file, recorded so decoding can "
                         "restore it (default: INPUT's rate)")
-    nc.add_run_arguments(parser)
+    runtime.add_run_arguments(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    prog = nc.program_name(os.path.basename(__file__))
+    prog = errors.program_name(os.path.basename(__file__))
     args = get_parser(prog).parse_args(argv)
 
     def encode_one(input_path: str, output: str, source_rate: int | None) -> None:
         codec = args.codec or os.path.splitext(output)[1].lstrip(".").lower()
         if codec not in nc.CODECS:
-            raise nc.UsageError(f"{output}: unknown extension; use "
-                                f"{', '.join('.' + name for name in nc.CODECS)}, or --codec")
-        if source_rate is not None and not 1 <= source_rate <= nc.MAX_RATE:
-            raise nc.BadValue(f"source rate {source_rate} Hz is out of range 1..{nc.MAX_RATE}")
+            raise errors.UsageError(f"{output}: unknown extension; use "
+                                    f"{', '.join('.' + name for name in nc.CODECS)}, or --codec")
+        if source_rate is not None and not 1 <= source_rate <= binary.MAX_RATE:
+            raise errors.BadValue(f"source rate {source_rate} Hz is out of range "
+                                  f"1..{binary.MAX_RATE}")
         rate = args.sample_rate or _rate_of(input_path)
-        samples = nc.read_raw_audio(input_path) if args.raw else nc.read_audio(input_path, rate)
-        opts = nc.EncodeOptions(source_rate=source_rate or rate, bitrate=float(args.bitrate),
-                                use_lm=args.lm, model=args.model, sample_rate=rate,
-                                codebooks=args.codebooks, dac_model=args.dac_model,
-                                dac_bitrate=args.dac_bitrate, token_rate=args.token_rate,
-                                vocab_size=args.vocab_size,
-                                **nc.run_options(args, None if args.batch else len(samples)))
+        if args.raw:
+            samples = audio.read_raw_audio(input_path)
+        else:
+            samples = audio.read_audio(input_path, rate)
+        opts = runtime.EncodeOptions(
+            source_rate=source_rate or rate, bitrate=float(args.bitrate), use_lm=args.lm,
+            model=args.model, sample_rate=rate, codebooks=args.codebooks,
+            dac_model=args.dac_model, dac_bitrate=args.dac_bitrate, token_rate=args.token_rate,
+            vocab_size=args.vocab_size,
+            **runtime.run_options(args, None if args.batch else len(samples)))
         buffer = io.BytesIO()
         try:
             nc.get_codec(codec).encode(samples, buffer, opts)
-        except nc.RateMismatch as exc:
+        except errors.RateMismatch as exc:
             if args.sample_rate:
                 raise
-            raise nc.BadInput(f"{input_path}: {exc}") from None  # the file's own rate
-        nc.write_atomically(output, buffer.getvalue())
+            raise errors.BadInput(f"{input_path}: {exc}") from None  # the file's own rate
+        audio.write_atomically(output, buffer.getvalue())
 
     def body() -> int:
         if args.raw and not args.sample_rate:
-            raise nc.UsageError("--raw needs --sample-rate")
+            raise errors.UsageError("--raw needs --sample-rate")
         if args.batch:
             # Lines of INPUT, OUTPUT, SOURCE_RATE (may be empty), NAME for messages.
             return nc.run_batch(prog, args.batch,
                                 lambda f: encode_one(f[0], f[1], int(f[2]) if f[2] else None),
-                                nc.wants_progress(args))
+                                runtime.wants_progress(args))
         if args.input is None or args.output is None:
-            raise nc.UsageError("INPUT and OUTPUT are required unless --batch is given")
+            raise errors.UsageError("INPUT and OUTPUT are required unless --batch is given")
         encode_one(args.input, args.output, args.source_rate)
         return 0
 
@@ -116,7 +121,7 @@ def _rate_of(path: str) -> int:
     try:
         return soundfile.info(path).samplerate
     except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
-        raise nc.BadInput(f"{path}: cannot read audio ({exc})") from None
+        raise errors.BadInput(f"{path}: cannot read audio ({exc})") from None
 
 
 if __name__ == "__main__":

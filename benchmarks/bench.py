@@ -7,7 +7,7 @@ Every figure comes from the same run on the same synthetic speech-like signal. E
 fresh child process (so peak RSS is that operation's own), timing only the model call:
   plain    SNAC: model.encode / model.decode on the whole input; EnCodec: model.encode / decode;
            Mimi: transformers' MimiModel.encode (8 codebooks) / decode on the whole input
-  toolkit  neural_codec's runners: chunked, weight norm folded, ONNX Runtime for SNAC (auto)
+  toolkit  codec_toolkit's runners: chunked, weight norm folded, ONNX Runtime for SNAC (auto)
 Real-time factor (RTF) = seconds of compute per second of audio. The batch row compresses N
 clips of 3 s to .snac with a shell loop of single-file runs and with one batch run (-j 2).
 Writes a Markdown table to --out (default benchmarks/results.md) and prints it.
@@ -73,7 +73,14 @@ def child(spec: dict) -> dict:
     container, so both sides decode the same codes."""
     import torch
 
-    import neural_codec as nc
+    from codec_toolkit.audio import read_raw_audio
+    from codec_toolkit.ecdc import read_ecdc_header, read_ecdc_packed
+    from codec_toolkit.encodec import EncodecAdapter, load_encodec
+    from codec_toolkit.mimi import MimiAdapter, load_mimi
+    from codec_toolkit.ncdc import read_ncdc
+    from codec_toolkit.runtime import DecodeOptions, EncodeOptions
+    from codec_toolkit.snac import SnacAdapter, SnacRunner, load_snac
+    from codec_toolkit.snac_onnx import snac_graphs
 
     torch.set_num_threads(spec["threads"])
     container, model_id, rate = CODECS[spec["codec"]]
@@ -81,15 +88,15 @@ def child(spec: dict) -> dict:
     opts = dict(threads=spec["threads"], backend="auto")
     warmup = next(speechlike(0.5, rate))
     if spec["op"] == "encode":
-        samples = np.fromfile(spec["input"], "<f4") if plain else nc.read_raw_audio(spec["input"])
+        samples = np.fromfile(spec["input"], "<f4") if plain else read_raw_audio(spec["input"])
     buffer = io.BytesIO()
     if container == "ecdc":
-        model = plain_encodec() if plain else nc.load_encodec(1.5)
+        model = plain_encodec() if plain else load_encodec(1.5)
         with torch.inference_mode():  # first calls set up kernels: not what is measured
             model.decode(model.encode(torch.from_numpy(warmup)[None, None]))
         if spec["op"] == "decode" and plain:
             with open(spec["container"], "rb") as fo:
-                codes = torch.from_numpy(nc.read_ecdc_packed(fo, nc.read_ecdc_header(fo)))
+                codes = torch.from_numpy(read_ecdc_packed(fo, read_ecdc_header(fo)))
         start = time.perf_counter()
         if spec["op"] == "encode" and plain:
             with torch.inference_mode():
@@ -97,22 +104,21 @@ def child(spec: dict) -> dict:
                 torch.save(codes, buffer)
         elif spec["op"] == "encode":
             with open(spec["container"], "wb") as fo:
-                nc.EncodecAdapter().encode(samples, fo, nc.EncodeOptions(source_rate=rate,
-                                                                         **opts))
+                EncodecAdapter().encode(samples, fo, EncodeOptions(source_rate=rate, **opts))
         elif plain:
             with torch.inference_mode():
                 model.decode([(codes[None], None)])
         else:
-            for _ in nc.EncodecAdapter().decode(spec["container"], nc.DecodeOptions(**opts)).chunks:
+            for _ in EncodecAdapter().decode(spec["container"], DecodeOptions(**opts)).chunks:
                 pass
     elif container == "mimi":
-        model = plain_mimi() if plain else nc.load_mimi(model_id)
+        model = plain_mimi() if plain else load_mimi(model_id)
         with torch.inference_mode():
             model.decode(model.encode(torch.from_numpy(warmup)[None, None],
                                       num_quantizers=8).audio_codes)
         if spec["op"] == "decode" and plain:
             with open(spec["container"], "rb") as fo:
-                codes = torch.from_numpy(np.stack(nc.read_ncdc(fo)[1]).astype(np.int64))[None]
+                codes = torch.from_numpy(np.stack(read_ncdc(fo)[1]).astype(np.int64))[None]
         start = time.perf_counter()
         if spec["op"] == "encode" and plain:
             with torch.inference_mode():
@@ -120,13 +126,12 @@ def child(spec: dict) -> dict:
                                         num_quantizers=8).audio_codes, buffer)
         elif spec["op"] == "encode":
             with open(spec["container"], "wb") as fo:
-                nc.MimiAdapter().encode(samples, fo, nc.EncodeOptions(source_rate=rate,
-                                                                      **opts))
+                MimiAdapter().encode(samples, fo, EncodeOptions(source_rate=rate, **opts))
         elif plain:
             with torch.inference_mode():
                 model.decode(codes)
         else:
-            for _ in nc.MimiAdapter().decode(spec["container"], nc.DecodeOptions(**opts)).chunks:
+            for _ in MimiAdapter().decode(spec["container"], DecodeOptions(**opts)).chunks:
                 pass
     else:
         if plain:
@@ -138,11 +143,11 @@ def child(spec: dict) -> dict:
             if spec["op"] == "decode":
                 with open(spec["container"], "rb") as fo:
                     codes = [torch.from_numpy(c.astype(np.int64))[None]
-                             for c in nc.read_ncdc(fo)[1]]
+                             for c in read_ncdc(fo)[1]]
         else:
-            toolkit = nc.load_snac(model_id)
-            graphs = nc.snac_graphs(toolkit, "auto", "cpu", spec["threads"])
-            runner = nc.SnacRunner(toolkit, graphs=graphs)
+            toolkit = load_snac(model_id)
+            graphs = snac_graphs(toolkit, "auto", "cpu", spec["threads"])
+            runner = SnacRunner(toolkit, graphs=graphs)
             list(runner.decode(runner.encode(warmup)))
         start = time.perf_counter()
         if spec["op"] == "encode" and plain:
@@ -150,12 +155,12 @@ def child(spec: dict) -> dict:
                 torch.save(model.encode(torch.from_numpy(samples)[None, None]), buffer)
         elif spec["op"] == "encode":
             with open(spec["container"], "wb") as fo:
-                nc.SnacAdapter().encode(samples, fo, nc.EncodeOptions(model=model_id, **opts))
+                SnacAdapter().encode(samples, fo, EncodeOptions(model=model_id, **opts))
         elif plain:
             with torch.inference_mode():
                 model.decode(codes)
         else:
-            for _ in nc.SnacAdapter().decode(spec["container"], nc.DecodeOptions(**opts)).chunks:
+            for _ in SnacAdapter().decode(spec["container"], DecodeOptions(**opts)).chunks:
                 pass
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

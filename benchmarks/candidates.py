@@ -6,7 +6,7 @@
 Every row encodes and decodes the same S seconds of synthetic speech with snac_24khz (the test
 model's random weights: speed does not depend on the weights' values) and reports the best of R
 runs, after one warm-up run. Each row adds one change to the one above it, except the last two,
-which are alternatives to it: what neural_codec keeps is inference_mode, folded weight norm
+which are alternatives to it: what codec_toolkit keeps is inference_mode, folded weight norm
 and ONNX Runtime (`MODEL_BACKEND=auto`).
 """
 
@@ -50,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from snac import SNAC
 
-    import neural_codec as nc
+    from codec_toolkit.errors import first_line
+    from codec_toolkit.runtime import fold_weight_norm
+    from codec_toolkit.snac import SnacRunner, load_snac
+    from codec_toolkit.snac_onnx import snac_graphs
 
     torch.set_num_threads(args.threads)
     rate = SNAC.from_pretrained(args.model).sampling_rate
@@ -77,12 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     row("plain package call (autograd on)", plain)
     row("+ torch.inference_mode", plain, torch.inference_mode)
     folded = SNAC.from_pretrained(args.model).eval()
-    nc.fold_weight_norm(folded)
+    fold_weight_norm(folded)
     row("+ weight norm folded once", folded, torch.inference_mode)
 
     try:
         compiled = SNAC.from_pretrained(args.model).eval()
-        nc.fold_weight_norm(compiled)
+        fold_weight_norm(compiled)
         compiled.encoder = torch.compile(compiled.encoder)
         compiled.decoder = torch.compile(compiled.decoder)
         start = time.perf_counter()
@@ -93,11 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         row("  alternative: + torch.compile (inductor)", compiled, torch.inference_mode)
     except Exception as exc:  # noqa: BLE001 - a candidate that fails is reported, not fatal
         rows.append(("  alternative: + torch.compile (inductor)", None, None))
-        print(f"torch.compile failed: {type(exc).__name__}: {nc._first_line(exc)}", flush=True)
+        print(f"torch.compile failed: {type(exc).__name__}: {first_line(exc)}", flush=True)
 
-    toolkit = nc.load_snac(args.model)
-    graphs = nc.snac_graphs(toolkit, "onnx", "cpu", args.threads)
-    runner = nc.SnacRunner(toolkit, graphs=graphs)
+    toolkit = load_snac(args.model)
+    graphs = snac_graphs(toolkit, "onnx", "cpu", args.threads)
+    runner = SnacRunner(toolkit, graphs=graphs)
     codes = runner.encode(samples)
     row("  alternative: ONNX Runtime, chunked (shipped)", folded, torch.inference_mode,
         encode=lambda: runner.encode(samples), decode=lambda: list(runner.decode(codes)))

@@ -25,12 +25,15 @@ sys.path.insert(0, HERE)
 import numpy as np  # noqa: E402
 
 import bench  # noqa: E402
-import neural_codec as nc  # noqa: E402
+from codec_toolkit.audio import read_raw_audio  # noqa: E402
+from codec_toolkit.ncdc import read_ncdc, write_ncdc  # noqa: E402
+from codec_toolkit.runtime import EncodeOptions  # noqa: E402
+from codec_toolkit.snac import SnacAdapter, load_snac  # noqa: E402
 
 
 def write_hour(name: str, work: str, repeats: int) -> tuple[str, float]:
     _, model_id, rate = bench.CODECS[name]
-    model = nc.load_snac(model_id)
+    model = load_snac(model_id)
     unit = int(model.hop_length) * math.lcm(list(model.vq_strides)[0], model.attn_window_size or 1)
     length = -(-60 * rate // unit) * unit
     source = os.path.join(work, f"{name}-60.f32")
@@ -39,14 +42,14 @@ def write_hour(name: str, work: str, repeats: int) -> tuple[str, float]:
         fo.write(block.astype("<f4").tobytes())
     buffer = open(os.path.join(work, f"{name}-60.snac"), "w+b")  # noqa: SIM115
     with buffer:
-        nc.SnacAdapter().encode(nc.read_raw_audio(source), buffer, nc.EncodeOptions(
+        SnacAdapter().encode(read_raw_audio(source), buffer, EncodeOptions(
             model=model_id, source_rate=rate, threads=1, backend="auto"))
         buffer.seek(0)
-        header, codes = nc.read_ncdc(buffer)
+        header, codes = read_ncdc(buffer)
     header.length = length * repeats
     hour = os.path.join(work, f"{name}-hour.snac")
     with open(hour, "wb") as fo:
-        nc.write_ncdc(fo, header, [np.tile(c, repeats) for c in codes])
+        write_ncdc(fo, header, [np.tile(c, repeats) for c in codes])
     return hour, header.length / rate
 
 

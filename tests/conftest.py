@@ -23,7 +23,7 @@ MODEL_CACHE = Path(os.environ.get("TEST_MODEL_CACHE") or ROOT / ".cache" / "test
 os.environ["HF_HOME"] = str(MODEL_CACHE / "hf")
 os.environ["TORCH_HOME"] = str(MODEL_CACHE / "torch")
 os.environ["HF_HUB_OFFLINE"] = "1"
-# ONNX exports of the test models (neural_codec.SnacGraphs), made once per cache.
+# ONNX exports of the test models (codec_toolkit.snac_onnx.SnacGraphs), made once per cache.
 os.environ["XDG_CACHE_HOME"] = str(MODEL_CACHE / "xdg")
 # Errors must be reported under the helpers' own names, and as one line, not a traceback.
 os.environ.pop("NEURAL_CODEC_PROG", None)

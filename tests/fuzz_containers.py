@@ -34,8 +34,12 @@ sys.path.insert(0, ROOT)
 
 import decode_ecdc  # noqa: E402
 import neural_codec as nc  # noqa: E402
+from codec_toolkit.dac import dac_weights_path  # noqa: E402
+from codec_toolkit.errors import EXIT_BAD_INPUT, EXIT_CODEC_FAILURE  # noqa: E402
+from codec_toolkit.ncdc import read_ncdc  # noqa: E402
+from codec_toolkit.runtime import EncodeOptions, configure_torch  # noqa: E402
 
-DOCUMENTED_FAILURES = {nc.EXIT_BAD_INPUT, nc.EXIT_CODEC_FAILURE}
+DOCUMENTED_FAILURES = {EXIT_BAD_INPUT, EXIT_CODEC_FAILURE}
 
 
 class Hang(Exception):
@@ -50,19 +54,19 @@ def make_seeds(workdir: str) -> dict[str, bytes]:
     samples = (0.1 * rng.standard_normal(9600)).astype(np.float32)
     seeds = {}
     for name, codec, opts in (
-            ("snac", "snac", nc.EncodeOptions(source_rate=44100)),
-            ("mimi", "mimi", nc.EncodeOptions(source_rate=22050, codebooks=8)),
-            ("ecdc", "ecdc", nc.EncodeOptions(source_rate=16000, bitrate=3.0)),
-            ("ecdc-lm", "ecdc", nc.EncodeOptions(source_rate=16000, bitrate=1.5, use_lm=True))):
+            ("snac", "snac", EncodeOptions(source_rate=44100)),
+            ("mimi", "mimi", EncodeOptions(source_rate=22050, codebooks=8)),
+            ("ecdc", "ecdc", EncodeOptions(source_rate=16000, bitrate=3.0)),
+            ("ecdc-lm", "ecdc", EncodeOptions(source_rate=16000, bitrate=1.5, use_lm=True))):
         buffer = io.BytesIO()
         nc.get_codec(codec).encode(samples, buffer, opts)
         seeds[name] = buffer.getvalue()
     if dac_available():
         buffer = io.BytesIO()
         nc.get_codec("dac").encode(samples[:6400], buffer,
-                                   nc.EncodeOptions(source_rate=44100, dac_model="16khz"))
+                                   EncodeOptions(source_rate=44100, dac_model="16khz"))
         seeds["dac"] = buffer.getvalue()
-    header, codes = nc.read_ncdc(io.BytesIO(seeds["snac"]))
+    header, codes = read_ncdc(io.BytesIO(seeds["snac"]))
     legacy = os.path.join(workdir, "legacy.snac")
     torch.save({"codes": [torch.from_numpy(c)[None] for c in codes], "length": header.length,
                 "model": header.model, "sample_rate": header.sample_rate}, legacy)
@@ -75,7 +79,7 @@ def dac_available() -> bool:
     import importlib.util
 
     return (importlib.util.find_spec("dac") is not None
-            and os.path.exists(nc.dac_weights_path("16khz", "8kbps")))
+            and os.path.exists(dac_weights_path("16khz", "8kbps")))
 
 
 def mutate(data: bytes, rng: random.Random, is_ncdc: bool) -> tuple[str, bytes]:
@@ -139,7 +143,7 @@ def run_one(path: str, out: str, timeout: float) -> str:
 def fuzz(count: int, seed: int, timeout: float, verbose: bool = False) -> collections.Counter:
     rng = random.Random(seed)
     outcomes: collections.Counter = collections.Counter()
-    nc.configure_torch(1)
+    configure_torch(1)
     with tempfile.TemporaryDirectory() as workdir:
         seeds = make_seeds(workdir)
         names = sorted(seeds)

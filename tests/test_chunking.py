@@ -23,6 +23,13 @@ import pytest
 import decode_ecdc
 import encode_ecdc
 import neural_codec as nc
+from codec_toolkit.audio import read_raw_audio
+from codec_toolkit.encodec import EncodecRunner, load_encodec
+from codec_toolkit.errors import EXIT_BATCH, BadInput, CodecFailure
+from codec_toolkit.ncdc import CodesHeader, write_ncdc
+from codec_toolkit.runtime import (add_run_arguments, configure_torch, fold_weight_norm,
+                                   run_options, trim)
+from codec_toolkit.snac import SnacRunner, counter_normal, load_snac
 from conftest import ROOT, assert_one_line_error, make_signal, read_wav, subprocess_env
 
 pytestmark = pytest.mark.usefixtures("model_cache")
@@ -48,7 +55,7 @@ def whole_file_codes(model, samples: np.ndarray) -> list[np.ndarray]:
     return [c[0].numpy() for c in codes]
 
 
-def chunk_count(runner: nc.SnacRunner, samples: int) -> int:
+def chunk_count(runner: SnacRunner, samples: int) -> int:
     return math.ceil(runner.frames_for(samples) / runner.chunk)
 
 
@@ -56,8 +63,8 @@ def chunk_count(runner: nc.SnacRunner, samples: int) -> int:
 def snac_model():
     """snac_model(variant) -> the model through the toolkit's loader (SNAC.from_pretrained on the
     offline hub cache, weight norm folded), as the helpers load it."""
-    nc.configure_torch(2)
-    return lambda variant: nc.load_snac(f"hubertsiuzdak/snac_{variant}")
+    configure_torch(2)
+    return lambda variant: load_snac(f"hubertsiuzdak/snac_{variant}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,7 +81,7 @@ def test_snac_chunked_encode_gives_the_codes_of_the_models_own_whole_file_encode
         variant, rate, seconds, chunk_seconds, snac_model):
     model = snac_model(variant)
     samples = make_signal(int(seconds * rate) + 123, rate, seed=11)
-    runner = nc.SnacRunner(model, chunk_seconds)
+    runner = SnacRunner(model, chunk_seconds)
     assert chunk_count(runner, len(samples)) >= 6  # many boundaries inside the input
     # and middle chunks lose context on both sides
     assert runner.chunk + 2 * runner.encoder_margin < runner.frames_for(len(samples))
@@ -103,7 +110,7 @@ def snac24_decodes(snac_model):
 
     def decode(chunk_seconds: float) -> np.ndarray:
         if chunk_seconds not in done:
-            runner = nc.SnacRunner(model, chunk_seconds)
+            runner = SnacRunner(model, chunk_seconds)
             done[chunk_seconds] = np.concatenate(list(runner.decode(codes)))
         return done[chunk_seconds]
 
@@ -117,9 +124,9 @@ def test_snac_chunked_decode_equals_a_whole_file_decode_to_float_rounding(chunk_
     whole = snac24_decodes(3600)
     chunked = snac24_decodes(chunk_seconds)
     assert len(whole) == SNAC24_DECODE_FRAMES * 512
-    model = nc.load_snac(SNAC_24)
-    assert nc.SnacRunner(model, 3600).chunk >= SNAC24_DECODE_FRAMES  # one call: the whole file
-    runner = nc.SnacRunner(model, chunk_seconds)
+    model = load_snac(SNAC_24)
+    assert SnacRunner(model, 3600).chunk >= SNAC24_DECODE_FRAMES  # one call: the whole file
+    runner = SnacRunner(model, chunk_seconds)
     assert runner.chunk + runner.decoder_margin < SNAC24_DECODE_FRAMES  # context gets cut
     # Not bit-exact: convolutions over other lengths sum in another order (about 5e-7 here).
     error = rel_l2(chunked, whole)
@@ -141,7 +148,7 @@ def test_raw_audio_slices_read_what_a_whole_file_read_gives(tmp_path):
     samples = np.random.default_rng(3).standard_normal(10_001).astype("<f4")
     path = tmp_path / "in.f32"
     samples.tofile(path)
-    raw = nc.read_raw_audio(str(path))
+    raw = read_raw_audio(str(path))
     assert len(raw) == len(samples)
     for lo, hi in ((0, 1), (0, 10_001), (4096, 8192), (9_999, 20_000), (10_001, 10_500)):
         np.testing.assert_array_equal(raw[lo:hi], samples[lo:hi])
@@ -154,23 +161,23 @@ def test_raw_audio_slices_read_what_a_whole_file_read_gives(tmp_path):
 
 @pytest.mark.parametrize("start, count", [(0, 1), (0, 777), (1, 1000), (4095, 3), (9000, 1000)])
 def test_counter_normal_of_any_segment_is_the_slice_of_a_longer_stream(start, count):
-    stream = nc.counter_normal(7, 0, 10_000)
-    segment = nc.counter_normal(7, start, count)
+    stream = counter_normal(7, 0, 10_000)
+    segment = counter_normal(7, start, count)
     assert segment.dtype == np.float32 and segment.shape == (count,)
     assert segment.tobytes() == stream[start:start + count].tobytes()
 
 
 def test_counter_normal_depends_on_key_and_position_only_not_on_call_order():
-    far = nc.counter_normal(2, 10**12, 100)
-    nc.counter_normal(2, 0, 5000)  # no state carries from one call to the next
-    assert nc.counter_normal(2, 10**12, 100).tobytes() == far.tobytes()
-    assert nc.counter_normal(2, 10**12 + 40, 60).tobytes() == far[40:].tobytes()
-    assert not np.array_equal(nc.counter_normal(3, 10**12, 100), far)  # another key
-    assert not np.array_equal(nc.counter_normal(2, 10**12 + 1, 100), far)  # another position
+    far = counter_normal(2, 10**12, 100)
+    counter_normal(2, 0, 5000)  # no state carries from one call to the next
+    assert counter_normal(2, 10**12, 100).tobytes() == far.tobytes()
+    assert counter_normal(2, 10**12 + 40, 60).tobytes() == far[40:].tobytes()
+    assert not np.array_equal(counter_normal(3, 10**12, 100), far)  # another key
+    assert not np.array_equal(counter_normal(2, 10**12 + 1, 100), far)  # another position
 
 
 def test_counter_normal_is_standard_normal_over_1e5_samples():
-    values = nc.counter_normal(0, 123_456, 100_000).astype(np.float64)
+    values = counter_normal(0, 123_456, 100_000).astype(np.float64)
     assert np.isfinite(values).all()
     assert abs(values.mean()) < 0.015  # standard error 0.003
     assert abs(values.std() - 1) < 0.01
@@ -194,10 +201,10 @@ def encodec_runs():
     chunks from the whole-file codes) and 'cut', the first frame whose chunk lost context."""
     import torch
 
-    nc.configure_torch(2)
-    model = nc.load_encodec(6.0)
+    configure_torch(2)
+    model = load_encodec(6.0)
     samples = make_signal(ENCODEC_SAMPLES, seed=4)
-    runner = nc.EncodecRunner(model, chunk_seconds=ENCODEC_CHUNK_SECONDS)
+    runner = EncodecRunner(model, chunk_seconds=ENCODEC_CHUNK_SECONDS)
     frames = math.ceil(ENCODEC_SAMPLES / 320)
     assert runner.chunk < frames and runner.chunk > runner.CONTEXT_FRAMES
     with torch.inference_mode():
@@ -234,7 +241,7 @@ def test_encodec_chunked_decode_agrees_with_a_whole_file_decode(encodec_runs, re
 @pytest.mark.parametrize("length", [0, 1, 3, 4, 7, 10])
 def test_trim_yields_exactly_the_first_length_samples(length):
     chunks = [np.arange(0, 4), np.arange(4, 8), np.arange(8, 10)]
-    trimmed = list(nc.trim(iter(chunks), length))
+    trimmed = list(trim(iter(chunks), length))
     assert np.concatenate([np.arange(0)] + trimmed).tolist() == list(range(length))
     assert all(len(chunk) for chunk in trimmed)  # no empty chunk at the end
 
@@ -244,7 +251,7 @@ def test_trim_ends_an_endless_stream_of_chunks():
         while True:
             yield np.ones(10, dtype=np.float32)
 
-    assert sum(len(chunk) for chunk in nc.trim(endless(), 25)) == 25
+    assert sum(len(chunk) for chunk in trim(endless(), 25)) == 25
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,7 +265,7 @@ def test_folding_weight_norm_leaves_snac_outputs_unchanged():
     plain = SNAC.from_pretrained(SNAC_24).eval()
     folded = SNAC.from_pretrained(SNAC_24).eval()
     assert any(parametrize.is_parametrized(m) for m in plain.modules())
-    nc.fold_weight_norm(folded)
+    fold_weight_norm(folded)
     assert not any(parametrize.is_parametrized(m) for m in folded.modules())
 
     x = torch.from_numpy(make_signal(4000, seed=8))[None, None]
@@ -284,7 +291,7 @@ def test_folding_weight_norm_leaves_encodec_codes_unchanged():
         warnings.simplefilter("ignore", FutureWarning)
         plain, folded = EncodecModel.encodec_model_24khz(), EncodecModel.encodec_model_24khz()
     assert any(hasattr(m, "weight_g") for m in plain.modules())
-    nc.fold_weight_norm(folded)
+    fold_weight_norm(folded)
     assert not any(hasattr(m, "weight_g") for m in folded.modules())
 
     x = torch.from_numpy(make_signal(12_000, seed=9))[None, None]
@@ -311,8 +318,8 @@ def test_chunk_seconds_0_2_writes_the_same_snac_bytes_and_decodes_alike(write_wa
 def snac_file(path) -> str:
     rng = np.random.default_rng(0)
     with open(path, "wb") as fo:
-        nc.write_ncdc(fo, nc.CodesHeader("snac", SNAC_24, 24000, 24000, 6000, 12),
-                      [rng.integers(0, 4096, size=3 * k) for k in (1, 2, 4)])
+        write_ncdc(fo, CodesHeader("snac", SNAC_24, 24000, 24000, 6000, 12),
+                   [rng.integers(0, 4096, size=3 * k) for k in (1, 2, 4)])
     return str(path)
 
 
@@ -345,19 +352,19 @@ def test_device_cuda_without_a_gpu_is_a_missing_dependency_exit_3(main, prog, si
 
 def _parse_run_options(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    nc.add_run_arguments(parser)
+    add_run_arguments(parser)
     return parser.parse_args([*THREADS, *argv])
 
 
 @pytest.mark.parametrize("seconds", ["0.1", "3600"])
 def test_run_options_accept_the_chunk_seconds_bounds(seconds):
-    opts = nc.run_options(_parse_run_options("--chunk-seconds", seconds), None)
+    opts = run_options(_parse_run_options("--chunk-seconds", seconds), None)
     assert opts["chunk_seconds"] == float(seconds)
     assert opts["device"] == "cpu" and opts["progress"] is None
 
 
 def test_run_options_give_no_progress_bar_when_stderr_is_not_a_terminal():
-    assert nc.run_options(_parse_run_options(), 10**6)["progress"] is None
+    assert run_options(_parse_run_options(), 10**6)["progress"] is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,10 +422,10 @@ def test_run_batch_reports_a_failing_item_on_one_line_and_completes_the_others(c
 
     def one(fields):
         if fields[0] == "b.in":
-            raise nc.BadInput("cannot read audio")
+            raise BadInput("cannot read audio")
         done.append(fields)
 
-    assert nc.run_batch("prog.sh", listing, one) == nc.EXIT_BATCH == 8
+    assert nc.run_batch("prog.sh", listing, one) == EXIT_BATCH == 8
     out, err = capsys.readouterr()
     assert out == ""
     assert err == "prog.sh: second clip.wav: cannot read audio\n"
@@ -440,7 +447,7 @@ def test_run_batch_counts_every_failure_and_still_runs_each_item(capsys, tmp_pat
     def one(fields):
         seen.append(fields[-1])
         if fields[0] in ("0.in", "3.in"):
-            raise nc.CodecFailure("model failed")
+            raise CodecFailure("model failed")
 
     assert nc.run_batch("prog.sh", listing, one) == 8
     assert seen == [f"clip{i}.wav" for i in range(5)]
@@ -449,7 +456,7 @@ def test_run_batch_counts_every_failure_and_still_runs_each_item(capsys, tmp_pat
 
 
 def test_run_batch_of_an_unreadable_list_is_bad_input(tmp_path):
-    with pytest.raises(nc.BadInput, match="missing.list"):
+    with pytest.raises(BadInput, match="missing.list"):
         nc.run_batch("prog.sh", str(tmp_path / "missing.list"), lambda fields: None)
 
 

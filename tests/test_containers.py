@@ -15,6 +15,12 @@ import numpy as np
 import pytest
 
 import neural_codec as nc
+from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, pack_bits, unpack_bits
+from codec_toolkit.ecdc import (EcdcHeader, read_ecdc_header, read_ecdc_packed, write_ecdc_header,
+                                write_ecdc_packed)
+from codec_toolkit.errors import (BadMagic, ChecksumMismatch, ContainerError, InvalidField,
+                                  TruncatedStream, UnsupportedVersion)
+from codec_toolkit.ncdc import CodesHeader, read_ncdc, write_ncdc
 
 SNAC_24 = "hubertsiuzdak/snac_24khz"
 
@@ -27,14 +33,14 @@ def random_codes(rng: np.random.Generator, count: int, bits: int) -> np.ndarray:
     return values
 
 
-def ncdc_bytes(header: nc.CodesHeader, codes) -> bytes:
+def ncdc_bytes(header: CodesHeader, codes) -> bytes:
     buffer = io.BytesIO()
-    nc.write_ncdc(buffer, header, codes)
+    write_ncdc(buffer, header, codes)
     return buffer.getvalue()
 
 
 def read_ncdc_bytes(data: bytes):
-    return nc.read_ncdc(io.BytesIO(data))
+    return read_ncdc(io.BytesIO(data))
 
 
 def craft_ncdc(*, magic=b"NCDC", version=1, codec=1, model=1, name: bytes | None = None,
@@ -70,16 +76,16 @@ def test_pack_bits_round_trips_every_width_from_1_to_32(bits):
     rng = np.random.default_rng(bits)
     for count in (0, 1, 7, 257):
         values = random_codes(rng, count, bits)
-        data = nc.pack_bits(values, bits)
+        data = pack_bits(values, bits)
         assert len(data) == math.ceil(count * bits / 8)
-        restored = nc.unpack_bits(data, bits, count)
+        restored = unpack_bits(data, bits, count)
         assert restored.dtype == np.int64
         np.testing.assert_array_equal(restored, values)
 
 
 @pytest.mark.parametrize("bits", range(1, 33))
 def test_pack_bits_pads_the_last_byte_with_zero_bits(bits):
-    data = nc.pack_bits(np.full(3, (1 << bits) - 1), bits)
+    data = pack_bits(np.full(3, (1 << bits) - 1), bits)
     used = 3 * bits
     last_bits = used - 8 * (len(data) - 1)
     assert data[-1] == (1 << last_bits) - 1
@@ -95,16 +101,16 @@ def test_pack_bits_matches_encodec_bitpacker_byte_for_byte(bits):
     for value in values.tolist():
         packer.push(value)
     packer.flush()
-    assert nc.pack_bits(values, bits) == reference.getvalue()
+    assert pack_bits(values, bits) == reference.getvalue()
 
-    unpacker = BitUnpacker(bits, io.BytesIO(nc.pack_bits(values, bits)))
+    unpacker = BitUnpacker(bits, io.BytesIO(pack_bits(values, bits)))
     assert [unpacker.pull() for _ in range(len(values))] == values.tolist()
 
 
 def test_unpack_bits_refuses_data_shorter_than_the_codes():
-    data = nc.pack_bits(np.arange(10), 10)
-    with pytest.raises(nc.TruncatedStream):
-        nc.unpack_bits(data[:-1], 10, 10)
+    data = pack_bits(np.arange(10), 10)
+    with pytest.raises(TruncatedStream):
+        unpack_bits(data[:-1], 10, 10)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,7 +121,7 @@ def test_unpack_bits_refuses_data_shorter_than_the_codes():
 def test_ncdc_round_trip_is_lossless(levels, bits):
     rng = np.random.default_rng(levels * 100 + bits)
     codes = [random_codes(rng, 5 * (level + 1) + level % 3, bits) for level in range(levels)]
-    header = nc.CodesHeader("snac", SNAC_24, 24000, 44100, 123_456, bits)
+    header = CodesHeader("snac", SNAC_24, 24000, 44100, 123_456, bits)
     data = ncdc_bytes(header, codes)
     assert data[6] == 1  # a known model costs one byte: its index
 
@@ -134,7 +140,7 @@ def test_ncdc_round_trip_is_lossless(levels, bits):
 ])
 def test_ncdc_stores_a_known_model_as_its_one_byte_index(model, model_id):
     codes = [np.arange(4), np.arange(8)]
-    header = nc.CodesHeader("snac", model, 32000, 32000, 1000, 12)
+    header = CodesHeader("snac", model, 32000, 32000, 1000, 12)
     data = ncdc_bytes(header, codes)
     assert data[:7] == b"NCDC\x01\x01" + bytes([model_id])
     assert read_ncdc_bytes(data)[0].model == model
@@ -144,8 +150,8 @@ def test_ncdc_stores_a_known_model_as_its_one_byte_index(model, model_id):
                                    "x" * 255])
 def test_ncdc_round_trips_a_custom_model_name(model):
     codes = [np.arange(3), np.arange(6), np.arange(12)]
-    custom = ncdc_bytes(nc.CodesHeader("snac", model, 24000, 24000, 6144, 12), codes)
-    known = ncdc_bytes(nc.CodesHeader("snac", SNAC_24, 24000, 24000, 6144, 12), codes)
+    custom = ncdc_bytes(CodesHeader("snac", model, 24000, 24000, 6144, 12), codes)
+    known = ncdc_bytes(CodesHeader("snac", SNAC_24, 24000, 24000, 6144, 12), codes)
     name = model.encode("utf-8")
     assert custom[6] == 0 and custom[7] == len(name) and custom[8:8 + len(name)] == name
     assert len(custom) == len(known) + 1 + len(name)
@@ -159,18 +165,18 @@ def test_ncdc_round_trips_a_custom_model_name(model):
 def test_ncdc_round_trips_a_level_without_codes():
     codes = [np.arange(5), np.array([], dtype=np.int64), np.arange(2)]
     header, read_codes = read_ncdc_bytes(ncdc_bytes(
-        nc.CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), codes))
+        CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), codes))
     assert [len(c) for c in read_codes] == [5, 0, 2]
 
 
 @pytest.mark.parametrize("problem, header, codes", [
-    ("code too wide", nc.CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.array([4096])]),
-    ("negative code", nc.CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.array([-1])]),
-    ("no levels", nc.CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), []),
-    ("33 levels", nc.CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.arange(2)] * 33),
-    ("unknown codec", nc.CodesHeader("dac", SNAC_24, 24000, 24000, 10, 12), [np.arange(2)]),
-    ("empty model name", nc.CodesHeader("snac", "", 24000, 24000, 10, 12), [np.arange(2)]),
-    ("256-byte model name", nc.CodesHeader("snac", "m" * 256, 24000, 24000, 10, 12),
+    ("code too wide", CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.array([4096])]),
+    ("negative code", CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.array([-1])]),
+    ("no levels", CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), []),
+    ("33 levels", CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.arange(2)] * 33),
+    ("unknown codec", CodesHeader("dac", SNAC_24, 24000, 24000, 10, 12), [np.arange(2)]),
+    ("empty model name", CodesHeader("snac", "", 24000, 24000, 10, 12), [np.arange(2)]),
+    ("256-byte model name", CodesHeader("snac", "m" * 256, 24000, 24000, 10, 12),
      [np.arange(2)]),
 ])
 def test_write_ncdc_refuses_what_it_cannot_store(problem, header, codes):
@@ -185,7 +191,7 @@ def test_ncdc_overhead_for_10_s_of_snac_24khz_is_within_64_bytes(capsys):
     counts = [frames // stride for stride in (4, 2, 1)]
     rng = np.random.default_rng(10)
     codes = [rng.integers(0, 4096, size=count) for count in counts]
-    data = ncdc_bytes(nc.CodesHeader("snac", SNAC_24, 24000, 44100, samples, 12), codes)
+    data = ncdc_bytes(CodesHeader("snac", SNAC_24, 24000, 44100, samples, 12), codes)
 
     nominal = math.ceil(sum(counts) * 12 / 8)
     overhead = len(data) - nominal
@@ -204,20 +210,20 @@ def ncdc_file(request) -> bytes:
     model = SNAC_24 if request.param == "known model" else "someone/snac_finetune"
     rng = np.random.default_rng(7)
     codes = [rng.integers(0, 4096, size=n) for n in (3, 6, 12)]
-    return ncdc_bytes(nc.CodesHeader("snac", model, 24000, 44100, 6000, 12), codes)
+    return ncdc_bytes(CodesHeader("snac", model, 24000, 44100, 6000, 12), codes)
 
 
 def test_truncated_ncdc_is_rejected_at_every_length(ncdc_file):
     wrong = {}
     for length in range(len(ncdc_file)):
         error = first_error(read_ncdc_bytes, ncdc_file[:length])
-        if not isinstance(error, nc.ContainerError):
+        if not isinstance(error, ContainerError):
             wrong[length] = repr(error)
     assert not wrong, f"truncations not rejected as ContainerError: {wrong}"
 
 
 def test_ncdc_with_trailing_bytes_is_rejected(ncdc_file):
-    assert isinstance(first_error(read_ncdc_bytes, ncdc_file + b"\0"), nc.ContainerError)
+    assert isinstance(first_error(read_ncdc_bytes, ncdc_file + b"\0"), ContainerError)
 
 
 def test_every_single_bit_flip_in_ncdc_is_rejected(ncdc_file):
@@ -227,29 +233,29 @@ def test_every_single_bit_flip_in_ncdc_is_rejected(ncdc_file):
         corrupt[bit // 8] ^= 1 << (bit % 8)
         error = first_error(read_ncdc_bytes, bytes(corrupt))
         # Past magic, version and codec id, nothing but the CRC can tell a flipped bit.
-        expected = nc.ContainerError if bit // 8 < 6 else nc.ChecksumMismatch
+        expected = ContainerError if bit // 8 < 6 else ChecksumMismatch
         if not isinstance(error, expected):
             wrong[bit] = repr(error)
     assert not wrong, f"bit flips not rejected as they should be: {wrong}"
 
 
 def test_ncdc_with_bad_magic_is_rejected():
-    with pytest.raises(nc.BadMagic):
+    with pytest.raises(BadMagic):
         read_ncdc_bytes(craft_ncdc(magic=b"NCDD"))
-    with pytest.raises(nc.BadMagic):
+    with pytest.raises(BadMagic):
         read_ncdc_bytes(craft_ncdc(magic=b"ECDC"))
 
 
 @pytest.mark.parametrize("version", [0, 2, 255])
 def test_ncdc_of_an_unknown_version_is_rejected(version):
-    with pytest.raises(nc.UnsupportedVersion, match=str(version)):
+    with pytest.raises(UnsupportedVersion, match=str(version)):
         read_ncdc_bytes(craft_ncdc(version=version))
 
 
 def test_crafted_ncdc_with_valid_fields_reads():
     # The control for the invalid-field cases below: the crafting itself is sound.
     header, codes = read_ncdc_bytes(craft_ncdc(payload=bytes(range(32))))
-    assert header == nc.CodesHeader("snac", SNAC_24, 24000, 24000, 6144, 12)
+    assert header == CodesHeader("snac", SNAC_24, 24000, 24000, 6144, 12)
     assert [len(c) for c in codes] == [3, 6, 12]
     header, _ = read_ncdc_bytes(craft_ncdc(model=0, name=b"someone/custom"))
     assert header.model == "someone/custom"
@@ -263,9 +269,9 @@ def test_crafted_ncdc_with_valid_fields_reads():
     pytest.param(dict(counts=(1,) * 33), id="levels 33"),
     pytest.param(dict(counts=(1,) * 255), id="levels 255"),
     pytest.param(dict(length=0), id="length 0"),
-    pytest.param(dict(length=nc.MAX_SAMPLES + 1), id="length above 2**40"),
+    pytest.param(dict(length=MAX_SAMPLES + 1), id="length above 2**40"),
     pytest.param(dict(rate=0), id="model rate 0"),
-    pytest.param(dict(rate=nc.MAX_RATE + 1), id="model rate above 1 MHz"),
+    pytest.param(dict(rate=MAX_RATE + 1), id="model rate above 1 MHz"),
     pytest.param(dict(source=0), id="source rate 0"),
     pytest.param(dict(source=0xFFFFFFFF), id="source rate 2**32-1"),
     pytest.param(dict(model=4), id="model id 4"),
@@ -282,7 +288,7 @@ def test_crafted_ncdc_with_valid_fields_reads():
                  id="level count 2**32-1"),
 ])
 def test_ncdc_field_out_of_range_is_rejected_even_with_a_correct_crc(fields):
-    with pytest.raises(nc.InvalidField):
+    with pytest.raises(InvalidField):
         read_ncdc_bytes(craft_ncdc(**fields))
 
 
@@ -296,20 +302,20 @@ def with_crc(body: bytes) -> bytes:
     pytest.param(with_crc(b"NCDC\x01\x01\x01" + bytes(10)), id="header past the end"),
 ])
 def test_ncdc_whose_fields_run_past_the_end_is_rejected_even_with_a_correct_crc(data):
-    assert isinstance(first_error(read_ncdc_bytes, data), nc.ContainerError)
+    assert isinstance(first_error(read_ncdc_bytes, data), ContainerError)
 
 
 # ---------------------------------------------------------------------------------------------
 # ECDC header and plain payload
 
-def ecdc_header_bytes(header: nc.EcdcHeader) -> bytes:
+def ecdc_header_bytes(header: EcdcHeader) -> bytes:
     buffer = io.BytesIO()
-    nc.write_ecdc_header(buffer, header)
+    write_ecdc_header(buffer, header)
     return buffer.getvalue()
 
 
-def read_ecdc_header_bytes(data: bytes) -> nc.EcdcHeader:
-    return nc.read_ecdc_header(io.BytesIO(data))
+def read_ecdc_header_bytes(data: bytes) -> EcdcHeader:
+    return read_ecdc_header(io.BytesIO(data))
 
 
 def raw_ecdc_header(meta: bytes, magic=b"ECDC", version=0, size: int | None = None) -> bytes:
@@ -317,10 +323,10 @@ def raw_ecdc_header(meta: bytes, magic=b"ECDC", version=0, size: int | None = No
 
 
 @pytest.mark.parametrize("header", [
-    nc.EcdcHeader(24123, 2, False),
-    nc.EcdcHeader(1, 32, True),
-    nc.EcdcHeader(nc.MAX_SAMPLES, 8, False, 44100),
-    nc.EcdcHeader(480000, 16, True, 8000),
+    EcdcHeader(24123, 2, False),
+    EcdcHeader(1, 32, True),
+    EcdcHeader(MAX_SAMPLES, 8, False, 44100),
+    EcdcHeader(480000, 16, True, 8000),
 ])
 def test_ecdc_header_round_trips(header):
     assert read_ecdc_header_bytes(ecdc_header_bytes(header)) == header
@@ -331,46 +337,46 @@ def test_ecdc_header_is_byte_identical_to_encodecs():
 
     reference = io.BytesIO()
     binary.write_ecdc_header(reference, {"m": "encodec_24khz", "al": 24123, "nc": 8, "lm": True})
-    assert ecdc_header_bytes(nc.EcdcHeader(24123, 8, True)) == reference.getvalue()
+    assert ecdc_header_bytes(EcdcHeader(24123, 8, True)) == reference.getvalue()
 
 
 def test_encodec_reads_our_ecdc_header_with_the_source_rate():
     from encodec import binary
 
     meta = binary.read_ecdc_header(io.BytesIO(ecdc_header_bytes(
-        nc.EcdcHeader(24123, 4, False, 44100))))
+        EcdcHeader(24123, 4, False, 44100))))
     assert meta == {"m": "encodec_24khz", "al": 24123, "nc": 4, "lm": False, "sr": 44100}
 
 
 def test_ecdc_with_bad_magic_is_rejected():
-    with pytest.raises(nc.BadMagic):
+    with pytest.raises(BadMagic):
         read_ecdc_header_bytes(raw_ecdc_header(b"{}", magic=b"NCDC"))
 
 
 @pytest.mark.parametrize("version", [1, 2, 255])
 def test_ecdc_of_an_unknown_version_is_rejected(version):
     meta = json.dumps({"m": "encodec_24khz", "al": 10, "nc": 2, "lm": False}).encode()
-    with pytest.raises(nc.UnsupportedVersion):
+    with pytest.raises(UnsupportedVersion):
         read_ecdc_header_bytes(raw_ecdc_header(meta, version=version))
 
 
 def test_ecdc_header_announcing_a_huge_json_is_rejected_without_reading_it():
-    with pytest.raises(nc.InvalidField):
+    with pytest.raises(InvalidField):
         read_ecdc_header_bytes(raw_ecdc_header(b"{}", size=4097))
-    with pytest.raises(nc.InvalidField):
+    with pytest.raises(InvalidField):
         read_ecdc_header_bytes(raw_ecdc_header(b"{}", size=0xFFFFFFFF))
 
 
 @pytest.mark.parametrize("meta", [b"[]", b"1", b'"ECDC"', b"null", b"true", b"{", b"",
                                   b"\xff\xfe{}", b'{"m": "encodec_24khz"'])
 def test_ecdc_header_that_is_not_a_json_object_is_rejected(meta):
-    with pytest.raises(nc.InvalidField):
+    with pytest.raises(InvalidField):
         read_ecdc_header_bytes(raw_ecdc_header(meta))
 
 
 def test_ecdc_header_with_deeply_nested_json_is_rejected_as_invalid():
     meta = b"[" * 2000 + b"]" * 2000
-    with pytest.raises(nc.InvalidField):
+    with pytest.raises(InvalidField):
         read_ecdc_header_bytes(raw_ecdc_header(meta))
 
 
@@ -380,30 +386,30 @@ GOOD_META = {"m": "encodec_24khz", "al": 24000, "nc": 2, "lm": False}
 @pytest.mark.parametrize("change", [
     {"m": "encodec_48khz"}, {"m": None}, {"m": 1},
     {"al": "24000"}, {"al": 24000.0}, {"al": True}, {"al": 0}, {"al": -1},
-    {"al": nc.MAX_SAMPLES + 1}, {"al": None},
+    {"al": MAX_SAMPLES + 1}, {"al": None},
     {"nc": 3}, {"nc": "2"}, {"nc": 2.0}, {"nc": True}, {"nc": 64}, {"nc": None},
     {"lm": 0}, {"lm": "false"}, {"lm": None},
-    {"sr": 0}, {"sr": "44100"}, {"sr": 44100.0}, {"sr": True}, {"sr": nc.MAX_RATE + 1},
+    {"sr": 0}, {"sr": "44100"}, {"sr": 44100.0}, {"sr": True}, {"sr": MAX_RATE + 1},
 ], ids=lambda change: ",".join(f"{k}={v!r}" for k, v in change.items()))
 def test_ecdc_header_field_of_the_wrong_type_or_range_is_rejected(change):
     meta = {**GOOD_META, **change}
     meta = {k: v for k, v in meta.items() if v is not None}
-    with pytest.raises(nc.InvalidField):
+    with pytest.raises(InvalidField):
         read_ecdc_header_bytes(raw_ecdc_header(json.dumps(meta).encode()))
 
 
 def test_truncated_ecdc_header_is_rejected_at_every_length():
-    data = ecdc_header_bytes(nc.EcdcHeader(24000, 2, False, 44100))
+    data = ecdc_header_bytes(EcdcHeader(24000, 2, False, 44100))
     wrong = {}
     for length in range(len(data)):
         error = first_error(read_ecdc_header_bytes, data[:length])
-        if not isinstance(error, nc.ContainerError):
+        if not isinstance(error, ContainerError):
             wrong[length] = repr(error)
     assert not wrong, f"truncations not rejected as ContainerError: {wrong}"
 
 
 def test_ecdc_frames_are_the_ceiling_of_length_over_320():
-    assert [nc.EcdcHeader(n, 2, False).frames for n in (1, 319, 320, 321, 24000)] == \
+    assert [EcdcHeader(n, 2, False).frames for n in (1, 319, 320, 321, 24000)] == \
         [1, 1, 1, 2, 75]
 
 
@@ -411,11 +417,11 @@ def test_ecdc_frames_are_the_ceiling_of_length_over_320():
 def test_ecdc_packed_codes_round_trip_frame_by_frame_like_encodec(codebooks):
     from encodec.binary import BitPacker
 
-    header = nc.EcdcHeader(24123, codebooks, False)
+    header = EcdcHeader(24123, codebooks, False)
     rng = np.random.default_rng(codebooks)
     codes = rng.integers(0, 1024, size=(codebooks, header.frames))
     buffer = io.BytesIO()
-    nc.write_ecdc_packed(buffer, codes)
+    write_ecdc_packed(buffer, codes)
 
     # encodec.compress pushes codes frame after frame, codebook within frame.
     reference = io.BytesIO()
@@ -427,17 +433,17 @@ def test_ecdc_packed_codes_round_trip_frame_by_frame_like_encodec(codebooks):
     assert buffer.getvalue() == reference.getvalue()
 
     buffer.seek(0)
-    np.testing.assert_array_equal(nc.read_ecdc_packed(buffer, header), codes)
+    np.testing.assert_array_equal(read_ecdc_packed(buffer, header), codes)
 
 
 def test_ecdc_packed_payload_of_the_wrong_size_is_rejected():
-    header = nc.EcdcHeader(3200, 2, False)  # 10 frames x 2 codebooks x 10 bits = 25 bytes
-    payload = nc.pack_bits(np.arange(20), 10)
+    header = EcdcHeader(3200, 2, False)  # 10 frames x 2 codebooks x 10 bits = 25 bytes
+    payload = pack_bits(np.arange(20), 10)
     assert len(payload) == 25
-    with pytest.raises(nc.TruncatedStream):
-        nc.read_ecdc_packed(io.BytesIO(payload[:-1]), header)
-    with pytest.raises(nc.InvalidField):
-        nc.read_ecdc_packed(io.BytesIO(payload + b"\0"), header)
+    with pytest.raises(TruncatedStream):
+        read_ecdc_packed(io.BytesIO(payload[:-1]), header)
+    with pytest.raises(InvalidField):
+        read_ecdc_packed(io.BytesIO(payload + b"\0"), header)
 
 
 # ---------------------------------------------------------------------------------------------

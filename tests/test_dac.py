@@ -19,7 +19,9 @@ import pytest
 
 import decode_ecdc
 import encode_ecdc
-import neural_codec as nc
+from codec_toolkit.dac import DacRunner, LoudnessMeter, dac_weights_path, load_dac
+from codec_toolkit.dac_file import DacFile, read_dac, write_dac
+from codec_toolkit.errors import BadValue, ContainerError, InvalidField
 from conftest import ROOT, assert_one_line_error, make_signal, read_wav, subprocess_env
 
 pytest.importorskip("dac", reason="the optional DAC install is missing (run: make dac)")
@@ -48,7 +50,7 @@ def model(dac_home):
     """The 16 kHz model through the package's loader (the same object the toolkit uses)."""
     os.environ["HOME"], saved = str(dac_home), os.environ.get("HOME")
     try:
-        return nc.load_dac("16khz", "8kbps")
+        return load_dac("16khz", "8kbps")
     finally:
         os.environ["HOME"] = saved or ""
 
@@ -64,9 +66,9 @@ def relative_l2(a, b) -> float:
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
-def toolkit_decode(dac: nc.DacFile, model, length=None) -> np.ndarray:
+def toolkit_decode(dac: DacFile, model, length=None) -> np.ndarray:
     length = length or round(dac.original_length * RATE / dac.sample_rate)
-    return np.concatenate(list(nc.DacRunner(model).decode(dac, length)))
+    return np.concatenate(list(DacRunner(model).decode(dac, length)))
 
 
 # --- the package's own results ---------------------------------------------------------------
@@ -74,7 +76,7 @@ def toolkit_decode(dac: nc.DacFile, model, length=None) -> np.ndarray:
 @pytest.mark.parametrize("seconds, padding", [(2.3, True), (11.7, False)])
 def test_codes_equal_the_package_compress(model, seconds, padding):
     samples = make_signal(int(seconds * RATE), RATE, seed=4)
-    ours = nc.DacRunner(model, chunk_seconds=5.0).encode(samples, model.n_codebooks, RATE)
+    ours = DacRunner(model, chunk_seconds=5.0).encode(samples, model.n_codebooks, RATE)
     theirs = package_compress(model, samples, win_duration=5.0)
     assert ours.padding == theirs.padding == padding
     assert ours.chunk_length == theirs.chunk_length
@@ -85,24 +87,24 @@ def test_codes_equal_the_package_compress(model, seconds, padding):
 
 def test_small_windows_give_the_package_codes_across_many_boundaries(model):
     samples = make_signal(int(3.1 * RATE), RATE, seed=5)
-    ours = nc.DacRunner(model, chunk_seconds=1.0).encode(samples, 5, RATE)
+    ours = DacRunner(model, chunk_seconds=1.0).encode(samples, 5, RATE)
     theirs = package_compress(model, samples, win_duration=1.0, n_quantizers=5)
     assert ours.codes.shape[-1] // ours.chunk_length >= 8
     np.testing.assert_array_equal(ours.codes, theirs.codes.numpy())
 
 
 def test_windows_shorter_than_the_margins_are_refused(model):
-    with pytest.raises(nc.BadValue, match="too short for DAC"):
-        nc.DacRunner(model, chunk_seconds=0.5)
+    with pytest.raises(BadValue, match="too short for DAC"):
+        DacRunner(model, chunk_seconds=0.5)
 
 
 def test_decode_matches_the_package_decompress(model):
     samples = make_signal(int(7.3 * RATE), RATE, seed=6)
     theirs = package_compress(model, samples, win_duration=5.0)
     reference = model.decompress(theirs).audio_data[0, 0].numpy()
-    dac = nc.DacFile(codes=theirs.codes.numpy(), chunk_length=theirs.chunk_length,
-                     original_length=theirs.original_length, input_db=float(theirs.input_db),
-                     sample_rate=theirs.sample_rate, padding=theirs.padding)
+    dac = DacFile(codes=theirs.codes.numpy(), chunk_length=theirs.chunk_length,
+                  original_length=theirs.original_length, input_db=float(theirs.input_db),
+                  sample_rate=theirs.sample_rate, padding=theirs.padding)
     ours = toolkit_decode(dac, model)
     assert ours.shape == reference.shape
     assert relative_l2(ours, reference) < 1e-4
@@ -118,9 +120,9 @@ def test_a_stereo_file_of_the_package_decodes_to_the_mean_of_its_channels(model)
     theirs = model.compress(signal, win_duration=5.0)
     assert theirs.channels == 2
     reference = model.decompress(theirs).audio_data[0].numpy().mean(axis=0)
-    dac = nc.DacFile(codes=theirs.codes.numpy(), chunk_length=theirs.chunk_length,
-                     original_length=theirs.original_length, input_db=float(theirs.input_db),
-                     sample_rate=theirs.sample_rate, padding=theirs.padding)
+    dac = DacFile(codes=theirs.codes.numpy(), chunk_length=theirs.chunk_length,
+                  original_length=theirs.original_length, input_db=float(theirs.input_db),
+                  sample_rate=theirs.sample_rate, padding=theirs.padding)
     assert relative_l2(toolkit_decode(dac, model), reference) < 1e-4
 
 
@@ -132,7 +134,7 @@ def test_loudness_meter_matches_audiotools_fed_in_pieces():
                           (make_signal(16000 + 77, 16000, seed=1), 16000),
                           (0.01 * make_signal(int(3.3 * 44100), 44100, seed=2), 44100),
                           (np.zeros(24000, dtype=np.float32), 24000)):
-        meter = nc.LoudnessMeter(rate)
+        meter = LoudnessMeter(rate)
         for piece in np.array_split(samples, 7):
             meter.feed(piece)
         expected = float(AudioSignal(torch.from_numpy(samples)[None, None], rate).loudness())
@@ -148,10 +150,10 @@ def test_write_dac_is_byte_identical_to_dacfile_save(model, tmp_path):
     theirs = package_compress(model, samples, win_duration=5.0)
     theirs.save(tmp_path / "theirs.dac")
     buffer = io.BytesIO()
-    nc.write_dac(buffer, nc.DacFile(codes=theirs.codes.numpy(), chunk_length=theirs.chunk_length,
-                                    original_length=theirs.original_length,
-                                    input_db=float(theirs.input_db[0]),
-                                    sample_rate=theirs.sample_rate, padding=theirs.padding))
+    write_dac(buffer, DacFile(codes=theirs.codes.numpy(), chunk_length=theirs.chunk_length,
+                              original_length=theirs.original_length,
+                              input_db=float(theirs.input_db[0]),
+                              sample_rate=theirs.sample_rate, padding=theirs.padding))
     assert buffer.getvalue() == (tmp_path / "theirs.dac").read_bytes()
     assert DACFile.load(io.BytesIO(buffer.getvalue())).chunk_length == theirs.chunk_length
 
@@ -189,7 +191,7 @@ def test_codebooks_kept_set_the_size_and_still_decode(tmp_path, cli, write_wav):
         out = tmp_path / f"{count}.dac"
         assert cli(encode_ecdc.main, *DAC16, "--codebooks", count, wav, out)[0] == 0
         with open(out, "rb") as fo:
-            dac = nc.read_dac(fo)
+            dac = read_dac(fo)
         assert dac.codes.shape[:2] == (1, count)
         sizes[count] = out.stat().st_size
         assert cli(decode_ecdc.main, *DAC16, out, tmp_path / f"{count}.wav")[0] == 0
@@ -214,7 +216,7 @@ def test_the_source_rate_is_recorded_as_the_package_records_it(tmp_path, cli, wr
                    tmp_path / "out.dac")
     assert rc == 0
     with open(tmp_path / "out.dac", "rb") as fo:
-        dac = nc.read_dac(fo)
+        dac = read_dac(fo)
     # the original audio's rate and its length in samples at that rate
     assert (dac.sample_rate, dac.original_length) == (44100, round(len(samples) * 44100 / RATE))
     rc, out, _ = cli(decode_ecdc.main, "--info", tmp_path / "out.dac")
@@ -260,9 +262,9 @@ def test_a_pickle_that_runs_code_is_refused_without_running_it(tmp_path, cli):
     for name, payload in (("top.dac", {"codes": RunsCode(marker), "metadata": {}}),
                           ("meta.dac", valid_artifacts(input_db=RunsCode(marker)))):
         path = crafted(tmp_path, payload, name)
-        with pytest.raises(nc.InvalidField, match="refused: the file asks to run"):
+        with pytest.raises(InvalidField, match="refused: the file asks to run"):
             with open(path, "rb") as fo:
-                nc.read_dac(fo)
+                read_dac(fo)
         rc, out, err = cli(decode_ecdc.main, *DAC16, path, tmp_path / "out.wav")
         assert (rc, out) == (4, "")
         assert_one_line_error(err, DECODE, str(path), "posix.system")
@@ -305,9 +307,9 @@ def test_malformed_files_are_refused_with_the_field_at_fault(tmp_path, payload, 
     path = tmp_path / "bad.dac"
     with open(path, "wb") as fo:
         np.save(fo, payload, allow_pickle=True)
-    with pytest.raises(nc.ContainerError, match=message):
+    with pytest.raises(ContainerError, match=message):
         with open(path, "rb") as fo:
-            nc.read_dac(fo)
+            read_dac(fo)
 
 
 def test_truncated_and_garbled_files_exit_4(tmp_path, cli):
@@ -323,11 +325,11 @@ def test_truncated_and_garbled_files_exit_4(tmp_path, cli):
 
 def test_codes_of_another_model_are_refused_before_any_output(model, tmp_path, cli):
     samples = make_signal(int(6.5 * RATE), RATE)
-    dac = nc.DacRunner(model).encode(samples, 12, RATE)
+    dac = DacRunner(model).encode(samples, 12, RATE)
     # the same codes claiming twice the duration: what 86 Hz codes look like to a 50 Hz model
     dac.original_length *= 2
     with open(tmp_path / "other.dac", "wb") as fo:
-        nc.write_dac(fo, dac)
+        write_dac(fo, dac)
     rc, _, err = cli(decode_ecdc.main, *DAC16, tmp_path / "other.dac", tmp_path / "out.wav")
     assert rc == 4
     assert_one_line_error(err, DECODE, "another model", "DAC_MODEL")
@@ -391,4 +393,4 @@ def test_the_package_writes_its_weights_where_the_toolkit_looks(home):
     from dac.utils import download
 
     # download() returns the cached path without fetching when the file is there
-    assert str(download(model_type="16khz")) == nc.dac_weights_path("16khz", "8kbps")
+    assert str(download(model_type="16khz")) == dac_weights_path("16khz", "8kbps")

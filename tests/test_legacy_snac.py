@@ -11,6 +11,9 @@ import pytest
 
 import decode_ecdc
 import neural_codec as nc
+from codec_toolkit.errors import ContainerError
+from codec_toolkit.legacy_snac import read_legacy_snac
+from codec_toolkit.ncdc import CodesHeader, write_ncdc
 from conftest import assert_one_line_error, read_wav
 
 pytestmark = pytest.mark.usefixtures("model_cache")
@@ -51,8 +54,8 @@ def test_legacy_list_of_code_tensors_decodes_like_the_same_codes_in_ncdc(cli, tm
     codes = code_tensors()
     legacy = save(codes, tmp_path / "legacy.snac")
     with open(tmp_path / "new.snac", "wb") as fo:
-        nc.write_ncdc(fo, nc.CodesHeader("snac", SNAC_24, 24000, 24000, FRAMES * 512, 12),
-                      [c[0].numpy() for c in codes])
+        write_ncdc(fo, CodesHeader("snac", SNAC_24, 24000, 24000, FRAMES * 512, 12),
+                   [c[0].numpy() for c in codes])
 
     for name in ("legacy", "new"):
         rc, out, err = cli(decode_ecdc.main, *THREADS, tmp_path / f"{name}.snac",
@@ -249,8 +252,8 @@ def test_crafted_pickle_does_run_code_when_unpickled_unsafely(kind, tmp_path):
 def test_crafted_pickle_is_refused_through_the_library_call_too(tmp_path):
     marker = tmp_path / "pwned"
     path = crafted("torch zip", tmp_path, marker)
-    with pytest.raises(nc.ContainerError, match="safe loader"):
-        nc.read_legacy_snac(path)
+    with pytest.raises(ContainerError, match="safe loader"):
+        read_legacy_snac(path)
     assert not marker.exists()
 
 

@@ -17,6 +17,8 @@ import pytest
 import decode_ecdc
 import encode_ecdc
 import neural_codec as nc
+from codec_toolkit.mimi import MimiRunner, load_mimi
+from codec_toolkit.ncdc import NCDC_MAGIC, NCDC_VERSION, CodesHeader, read_ncdc, write_ncdc
 from conftest import RATE, ROOT, assert_one_line_error, make_signal, read_wav, subprocess_env
 
 pytestmark = pytest.mark.usefixtures("model_cache")
@@ -54,14 +56,14 @@ def encode_file(samples, tmp_path, *argv, name="out.mimi") -> str:
     return str(out)
 
 
-def read_file(path) -> tuple[nc.CodesHeader, list[np.ndarray]]:
+def read_file(path) -> tuple[CodesHeader, list[np.ndarray]]:
     with open(path, "rb") as fo:
-        return nc.read_ncdc(fo)
+        return read_ncdc(fo)
 
 
-def write_file(path, header: nc.CodesHeader, codes) -> str:
+def write_file(path, header: CodesHeader, codes) -> str:
     with open(path, "wb") as fo:
-        nc.write_ncdc(fo, header, codes)
+        write_ncdc(fo, header, codes)
     return str(path)
 
 
@@ -83,7 +85,7 @@ def test_mimi_container_records_codec_model_rates_length_and_11_bit_codes(mimi_s
                                                                            tmp_path):
     path = encode_file(mimi_signal, tmp_path, "--source-rate", 44100)
     header, codes = read_file(path)
-    assert header == nc.CodesHeader("mimi", MIMI, 24000, 44100, len(mimi_signal), 11)
+    assert header == CodesHeader("mimi", MIMI, 24000, 44100, len(mimi_signal), 11)
     assert [len(c) for c in codes] == [math.ceil(len(mimi_signal) / FRAME)] * 8
     assert all(c.min() >= 0 and c.max() < 2048 for c in codes)
     assert len(np.unique(np.concatenate(codes))) > 20  # the codes carry the signal
@@ -117,8 +119,8 @@ def test_mimi_encode_writes_the_models_own_codes_but_for_the_last_partial_frame(
 @pytest.mark.parametrize("chunk_seconds", [0.08, 0.2, 0.5])
 def test_mimi_chunked_encode_gives_the_codes_of_a_whole_file_encode(chunk_seconds, mimi_model,
                                                                    mimi_signal):
-    model = nc.load_mimi(MIMI)
-    runner = nc.MimiRunner(model, chunk_seconds)
+    model = load_mimi(MIMI)
+    runner = MimiRunner(model, chunk_seconds)
     assert runner.chunk < len(mimi_signal) / FRAME / 3  # several chunk boundaries
     assert np.array_equal(runner.encode(mimi_signal, 8),
                           whole_file_codes(mimi_model, padded(mimi_signal), 8))
@@ -131,7 +133,7 @@ def test_mimi_chunked_decode_matches_a_whole_file_decode(chunk_seconds, mimi_mod
     codes = whole_file_codes(mimi_model, padded(mimi_signal), 8)
     with torch.inference_mode():
         whole = mimi_model.decode(torch.from_numpy(codes)[None]).audio_values[0, 0].numpy()
-    chunked = np.concatenate(list(nc.MimiRunner(nc.load_mimi(MIMI), chunk_seconds)
+    chunked = np.concatenate(list(MimiRunner(load_mimi(MIMI), chunk_seconds)
                                   .decode(codes)))
     assert chunked.shape == whole.shape
     assert np.linalg.norm(chunked - whole) / np.linalg.norm(whole) < 1e-4
@@ -174,7 +176,7 @@ def test_mimi_codebook_count_outside_the_model_is_a_bad_value(codebooks, mimi_si
 
 def test_mimi_naming_an_unknown_model_is_refused_unless_the_user_names_one(cli, tmp_path):
     codes = [np.arange(5) * 7] * 8
-    path = write_file(tmp_path / "x.mimi", nc.CodesHeader(
+    path = write_file(tmp_path / "x.mimi", CodesHeader(
         "mimi", "someone/evil_mimi", 24000, 24000, 5 * FRAME, 11), codes)
     rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
     assert (rc, out) == (4, "")
@@ -188,15 +190,15 @@ def test_mimi_naming_an_unknown_model_is_refused_unless_the_user_names_one(cli, 
 
 
 @pytest.mark.parametrize("header, codes, fragment", [
-    pytest.param(nc.CodesHeader("mimi", MIMI, 16000, 16000, 5 * FRAME, 11),
+    pytest.param(CodesHeader("mimi", MIMI, 16000, 16000, 5 * FRAME, 11),
                  [np.arange(5)] * 8, "16000 Hz", id="rate"),
-    pytest.param(nc.CodesHeader("mimi", MIMI, 24000, 24000, 5 * FRAME, 12),
+    pytest.param(CodesHeader("mimi", MIMI, 24000, 24000, 5 * FRAME, 12),
                  [np.full(5, 2048)] * 8, "codebook of 2048", id="code range"),
-    pytest.param(nc.CodesHeader("mimi", MIMI, 24000, 24000, 5 * FRAME, 11),
+    pytest.param(CodesHeader("mimi", MIMI, 24000, 24000, 5 * FRAME, 11),
                  [np.arange(5)] * 7 + [np.arange(4)], "unequal lengths", id="lengths"),
-    pytest.param(nc.CodesHeader("mimi", MIMI, 24000, 24000, 5 * FRAME + 1, 11),
+    pytest.param(CodesHeader("mimi", MIMI, 24000, 24000, 5 * FRAME + 1, 11),
                  [np.arange(5)] * 8, "does not fit", id="length over"),
-    pytest.param(nc.CodesHeader("mimi", MIMI, 24000, 24000, 4 * FRAME, 11),
+    pytest.param(CodesHeader("mimi", MIMI, 24000, 24000, 4 * FRAME, 11),
                  [np.arange(5)] * 8, "does not fit", id="length under"),
 ])
 def test_mimi_codes_that_do_not_fit_the_model_are_refused(header, codes, fragment, cli,
@@ -227,7 +229,7 @@ def test_corrupt_mimi_files_are_refused_before_any_model_loads(damage, mimi_sign
 
 
 def test_the_ncdc_codec_byte_tells_snac_from_mimi():
-    head = nc.NCDC_MAGIC + bytes([nc.NCDC_VERSION])
+    head = NCDC_MAGIC + bytes([NCDC_VERSION])
     assert nc.sniff_container(head + bytes([1, 1])) == "snac"
     assert nc.sniff_container(head + bytes([2, 1])) == "mimi"
     assert nc.sniff_container(head + bytes([9, 1])) == "snac"  # its reader names the bad byte

@@ -20,7 +20,11 @@ import pytest
 
 import decode_ecdc
 import encode_ecdc
-import neural_codec as nc
+from codec_toolkit.binary import MAX_SAMPLES
+from codec_toolkit.ecdc import EcdcHeader, write_ecdc_header
+from codec_toolkit.errors import EXIT_BAD_VALUE, EXIT_USAGE
+from codec_toolkit.ncdc import CodesHeader, read_ncdc, write_ncdc
+from codec_toolkit.snac import SnacRunner, counter_normal
 from conftest import (RATE, ROOT, assert_one_line_error, make_signal, read_wav,
                       subprocess_env)
 
@@ -42,7 +46,7 @@ def decode(*argv) -> None:
 
 def read_ncdc_file(path):
     with open(path, "rb") as fo:
-        return nc.read_ncdc(fo)
+        return read_ncdc(fo)
 
 
 def ecdc_parts(data: bytes) -> tuple[dict, bytes]:
@@ -52,9 +56,9 @@ def ecdc_parts(data: bytes) -> tuple[dict, bytes]:
     return json.loads(data[9:9 + size]), data[9 + size:]
 
 
-def write_ncdc_file(path, header: nc.CodesHeader, codes) -> str:
+def write_ncdc_file(path, header: CodesHeader, codes) -> str:
     with open(path, "wb") as fo:
-        nc.write_ncdc(fo, header, codes)
+        write_ncdc(fo, header, codes)
     return str(path)
 
 
@@ -91,7 +95,7 @@ def snac24_file(tmp_path_factory):
 def test_snac_container_records_the_model_rates_and_original_length(snac24_file):
     samples, _, path = snac24_file
     header, codes = read_ncdc_file(path)
-    assert header == nc.CodesHeader("snac", SNAC_24, 24000, 24000, len(samples), 12)
+    assert header == CodesHeader("snac", SNAC_24, 24000, 24000, len(samples), 12)
     padded = math.ceil(len(samples) / 2048) * 2048
     assert [len(c) for c in codes] == [padded // 512 // s for s in (4, 2, 1)]
 
@@ -114,7 +118,7 @@ def toolkit_noise_decode(model, codes) -> np.ndarray:
     absolute position), installed on this model instance by SnacRunner)."""
     import torch
 
-    nc.SnacRunner(model)
+    SnacRunner(model)
     with torch.inference_mode():
         return model.decode([torch.from_numpy(np.asarray(c))[None] for c in codes])[0, 0].numpy()
 
@@ -151,10 +155,10 @@ def test_onnx_runtime_encode_gives_the_codes_of_the_models_own_encode(signal, wr
 
 
 def test_snac_decoder_noise_is_a_function_of_block_and_position_only():
-    whole = nc.counter_normal(3, 1000, 5000)
+    whole = counter_normal(3, 1000, 5000)
     assert whole.dtype == np.float32
-    assert nc.counter_normal(3, 3000, 3000).tobytes() == whole[2000:].tobytes()
-    assert not np.array_equal(nc.counter_normal(4, 1000, 5000), whole)
+    assert counter_normal(3, 3000, 3000).tobytes() == whole[2000:].tobytes()
+    assert not np.array_equal(counter_normal(4, 1000, 5000), whole)
     assert abs(float(whole.mean())) < 0.05 and abs(float(whole.std()) - 1) < 0.05
 
 
@@ -162,7 +166,7 @@ def test_snac_chunked_decode_matches_a_whole_file_decode(snac24_model, tmp_path)
     # 2.2 s of codes in chunks of 16 latent frames, each decoded with 32 frames of context a side.
     codes = random_snac24_codes(frames_of_coarsest=26, seed=5)
     length = 26 * 4 * 512 - 100
-    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+    path = write_ncdc_file(tmp_path / "x.snac", CodesHeader(
         "snac", SNAC_24, 24000, 24000, length, 12), codes)
     decode("--chunk-seconds", "0.35", path, tmp_path / "chunked.wav")
     chunked, _ = read_wav(tmp_path / "chunked.wav")
@@ -244,7 +248,7 @@ def test_snac_variant_round_trip_keeps_rate_and_length(variant, rate, write_wav,
 
 
 def test_ncdc_naming_an_unknown_model_is_refused_unless_the_user_names_one(cli, tmp_path):
-    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+    path = write_ncdc_file(tmp_path / "x.snac", CodesHeader(
         "snac", "someone/evil_snac", 24000, 24000, 6000, 12), random_snac24_codes())
     rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
     assert (rc, out) == (4, "")
@@ -257,7 +261,7 @@ def test_ncdc_naming_an_unknown_model_is_refused_unless_the_user_names_one(cli, 
 
 
 def test_ncdc_whose_length_exceeds_its_codes_is_refused(cli, tmp_path):
-    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+    path = write_ncdc_file(tmp_path / "x.snac", CodesHeader(
         "snac", SNAC_24, 24000, 24000, 6145, 12), random_snac24_codes())  # codes hold 6144
     rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
     assert (rc, out) == (4, "")
@@ -270,7 +274,7 @@ def test_ncdc_whose_length_exceeds_its_codes_is_refused(cli, tmp_path):
     pytest.param(random_snac24_codes()[:2] + [np.full(12, 4096)], "codebook", id="code range"),
 ])
 def test_ncdc_whose_codes_do_not_fit_the_model_is_refused(codes, fragment, cli, tmp_path):
-    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+    path = write_ncdc_file(tmp_path / "x.snac", CodesHeader(
         "snac", SNAC_24, 24000, 24000, 100, 13), codes)
     rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
     assert (rc, out) == (4, "")
@@ -278,7 +282,7 @@ def test_ncdc_whose_codes_do_not_fit_the_model_is_refused(codes, fragment, cli, 
 
 
 def test_ncdc_recording_another_rate_than_its_model_is_refused(cli, tmp_path):
-    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+    path = write_ncdc_file(tmp_path / "x.snac", CodesHeader(
         "snac", SNAC_24, 32000, 24000, 6000, 12), random_snac24_codes())
     rc, _, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
     assert rc == 4
@@ -286,7 +290,7 @@ def test_ncdc_recording_another_rate_than_its_model_is_refused(cli, tmp_path):
 
 
 def test_ncdc_with_empty_code_levels_is_refused_as_bad_input(cli, tmp_path):
-    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+    path = write_ncdc_file(tmp_path / "x.snac", CodesHeader(
         "snac", SNAC_24, 24000, 24000, 1, 12), [np.array([], dtype=np.int64)] * 3)
     rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
     assert (rc, out) == (4, "")
@@ -414,7 +418,7 @@ def test_truncated_lm_ecdc_is_refused(write_wav, cli, tmp_path):
 
 
 def test_lm_ecdc_claiming_an_implausible_length_is_refused_as_bad_input(cli, tmp_path):
-    meta = json.dumps({"m": "encodec_24khz", "al": nc.MAX_SAMPLES, "nc": 32,
+    meta = json.dumps({"m": "encodec_24khz", "al": MAX_SAMPLES, "nc": 32,
                        "lm": True}).encode()
     (tmp_path / "x.ecdc").write_bytes(struct.pack("!4sBI", b"ECDC", 0, len(meta)) + meta +
                                       b"\x12\x34\x56")
@@ -438,7 +442,7 @@ def test_missing_snac_model_exits_3_naming_the_model(direction, signal, write_wa
     if direction == "encode":
         argv = (ENCODE, write_wav(signal), tmp_path / "out.snac")
     else:
-        argv = (DECODE, write_ncdc_file(tmp_path / "in.snac", nc.CodesHeader(
+        argv = (DECODE, write_ncdc_file(tmp_path / "in.snac", CodesHeader(
             "snac", SNAC_24, 24000, 24000, 6000, 12), random_snac24_codes()),
             tmp_path / "out.wav")
     result = run_helper(*argv, HF_HOME=str(empty), HF_HUB_OFFLINE="1")
@@ -477,12 +481,12 @@ def test_decode_info_prints_key_value_lines_without_importing_torch(kind, tmp_pa
     path = tmp_path / f"x.{kind}"
     if kind == "ecdc":
         with open(path, "wb") as fo:
-            nc.write_ecdc_header(fo, nc.EcdcHeader(24123, 8, True, 44100))
+            write_ecdc_header(fo, EcdcHeader(24123, 8, True, 44100))
             fo.write(b"\0" * 20)
         expected = {"container": "ecdc", "model": "encodec_24khz", "sample_rate": "24000",
                     "source_rate": "44100", "samples": "24123", "codebooks": "8", "lm": "1"}
     else:
-        write_ncdc_file(path, nc.CodesHeader("snac", SNAC_24, 24000, 22050, 6000, 12),
+        write_ncdc_file(path, CodesHeader("snac", SNAC_24, 24000, 22050, 6000, 12),
                         random_snac24_codes())
         expected = {"container": "snac", "model": SNAC_24, "sample_rate": "24000",
                     "source_rate": "22050", "samples": "6000", "levels": "3", "bits": "12"}
@@ -496,7 +500,7 @@ def test_decode_info_prints_key_value_lines_without_importing_torch(kind, tmp_pa
 
 
 def test_decode_info_of_a_corrupt_file_exits_4(cli, tmp_path):
-    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+    path = write_ncdc_file(tmp_path / "x.snac", CodesHeader(
         "snac", SNAC_24, 24000, 24000, 6000, 12), random_snac24_codes())
     data = bytearray((tmp_path / "x.snac").read_bytes())
     data[20] ^= 0x10
@@ -536,7 +540,7 @@ def test_encode_into_a_missing_directory_exits_7(signal, write_wav, cli, tmp_pat
 
 
 def test_decode_into_a_directory_exits_7_and_leaves_no_temporary_file(cli, tmp_path):
-    path = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+    path = write_ncdc_file(tmp_path / "x.snac", CodesHeader(
         "snac", SNAC_24, 24000, 24000, 6000, 12), random_snac24_codes())
     (tmp_path / "out.wav").mkdir()
     rc, out, err = cli(decode_ecdc.main, *THREADS, path, tmp_path / "out.wav")
@@ -553,7 +557,7 @@ def test_run_option_out_of_range_is_a_bad_value_exit_5(main, prog, option, signa
     if main is encode_ecdc.main:
         source = write_wav(signal)
     else:
-        source = write_ncdc_file(tmp_path / "x.snac", nc.CodesHeader(
+        source = write_ncdc_file(tmp_path / "x.snac", CodesHeader(
             "snac", SNAC_24, 24000, 24000, 6000, 12), random_snac24_codes())
     rc, out, err = cli(main, *option, source, tmp_path / "out.snac")
     assert (rc, out) == (5, "")
@@ -626,7 +630,7 @@ def test_out_of_range_source_rate_is_refused_before_writing(source_rate, extensi
                                                             write_wav, cli, tmp_path):
     rc, out, err = cli(encode_ecdc.main, *THREADS, "--source-rate", source_rate,
                        write_wav(signal), tmp_path / f"out.{extension}")
-    assert rc in (nc.EXIT_USAGE, nc.EXIT_BAD_VALUE) and out == ""
+    assert rc in (EXIT_USAGE, EXIT_BAD_VALUE) and out == ""
     assert_one_line_error(err, ENCODE, source_rate)
     assert not (tmp_path / f"out.{extension}").exists()
 

@@ -16,7 +16,8 @@ import sys
 import numpy as np
 import pytest
 
-import neural_codec as nc
+from codec_toolkit.ncdc import CodesHeader, read_ncdc, write_ncdc
+from codec_toolkit.semanticodec import semanticodec_tokens
 from conftest import ROOT, assert_one_line_error, make_signal, read_wav, subprocess_env
 
 RATE = 16_000
@@ -49,7 +50,7 @@ def run_helper(script, *argv, env):
 
 def read_file(path):
     with open(path, "rb") as fo:
-        return nc.read_ncdc(fo)
+        return read_ncdc(fo)
 
 
 @pytest.mark.parametrize("token_rate, vocab", [(25, 4096), (50, 16384), (100, 32768)])
@@ -61,7 +62,7 @@ def test_round_trip_records_the_setting_and_hands_the_package_what_its_api_takes
                         "--source-rate", 48000, write_wav(samples, RATE), out, env=standin)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     header, codes = read_file(out)
-    pairs = nc.semanticodec_tokens(len(samples), token_rate)
+    pairs = semanticodec_tokens(len(samples), token_rate)
     # 2.3 s padded to a whole 0.16 s patch (2.4 s), token_rate / 2 pairs a second
     assert pairs == math.ceil(2.4 * token_rate / 2)
     assert (header.codec, header.model, header.sample_rate, header.source_rate, header.length) \
@@ -103,11 +104,11 @@ def test_without_the_package_exit_3_with_the_install_command(write_wav, tmp_path
 
 
 def write_tokens(path, model="semanticodec-50-16384", length=RATE, pairs=None, high=100):
-    pairs = nc.semanticodec_tokens(length, 50) if pairs is None else pairs
+    pairs = semanticodec_tokens(length, 50) if pairs is None else pairs
     codes = [np.full(pairs, high), np.zeros(pairs, dtype=np.int64)]
-    header = nc.CodesHeader("semanticodec", model, RATE, RATE, length, 15)
+    header = CodesHeader("semanticodec", model, RATE, RATE, length, 15)
     with open(path, "wb") as fo:
-        nc.write_ncdc(fo, header, codes)
+        write_ncdc(fo, header, codes)
     return path
 
 
