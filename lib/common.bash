@@ -21,15 +21,3 @@ is_uint() { [[ $1 =~ ^[0-9]{1,9}$ ]]; }
 
 # in_range VALUE MIN MAX: VALUE is a whole number from MIN to MAX.
 in_range() { is_uint "$1" && ((10#$1 >= $2 && 10#$1 <= $3)); }
-
-# join_or WORD...: the words as "a, b or c", for messages that list the allowed values.
-join_or() {
-  local list=$1
-  shift
-  while (($# > 1)); do
-    list+=", $1"
-    shift
-  done
-  (($# == 0)) || list+=" or $1"
-  printf '%s\n' "$list"
-}

@@ -13,6 +13,18 @@ fi
 : "${CODEC2_MODE:=1200}" "${OPUS_BITRATE:=6}" "${LPCNET_BIN:=/opt/lpcnet/lpcnet_demo}"
 : "${NESC_ENC_ARGS:=%i %o}" "${NESC_DEC_ARGS:=%i %o}" "${FFMPEG:=ffmpeg}" "${FFPROBE:=ffprobe}"
 
+# join_or WORD...: the words as "a, b or c", for messages that list the allowed values.
+join_or() {
+  local list=$1
+  shift
+  while (($# > 1)); do
+    list+=", $1"
+    shift
+  done
+  (($# == 0)) || list+=" or $1"
+  printf '%s\n' "$list"
+}
+
 # one_of VAR CHOICES: VAR's value is one of the blank-separated CHOICES, or die 5 listing them.
 one_of() {
   local choice choices
