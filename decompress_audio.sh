@@ -50,43 +50,19 @@
 #   8 some files of a batch failed, 130 interrupted.
 set -euo pipefail
 
-# Knob defaults, validation and the shared helpers (die, staging, FFmpeg, ...) live in
-# compress_audio.sh, whose source guard keeps its main from running here.
-# shellcheck source=compress_audio.sh
-source "$(dirname -- "${BASH_SOURCE[0]}")/compress_audio.sh"
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/toolkit.bash
+source "$SCRIPT_DIR/lib/toolkit.bash"
+
+# The knobs only this command reads; the shared ones are in lib/knobs.bash. SNAC_MODEL_SET and
+# MIMI_MODEL_SET remember whether the user named a model (validate_env defaults them): only then
+# may the decoder load a model that a file names but that is outside the known set.
+SNAC_MODEL_SET=${SNAC_MODEL:+1} MIMI_MODEL_SET=${MIMI_MODEL:+1}
+: "${ENCODEC_DEC:=$SCRIPT_DIR/decode_ecdc.py}" "${C2DEC:=c2dec}" "${NESC_DEC:=/opt/nesc/nesc_dec}"
 OUTPUT_EXTENSIONS=(.wav .flac .mp3 .ogg .opus .m4a .aac .aiff)
 
-# container_of FILE: the codec FILE holds, from its first bytes, or else its extension for the
-# headerless streams. Dies when the two disagree.
-container_of() {
-  local magic named content=
-  magic=$(od -An -tx1 -N4 -- "$1" | tr -d ' \n')
-  named=$(codec_of "$1") || named=
-  case $magic in
-    45434443) content=ecdc ;;    # "ECDC"
-    4e434443) # "NCDC", whose sixth byte names the codec: 1 SNAC, 2 Mimi, 3 SemantiCodec
-      case $(od -An -tx1 -j5 -N1 -- "$1" | tr -d ' \n') in
-        02) content=mimi ;;
-        03) content=semanticodec ;;
-        *) content=snac ;;
-      esac
-      ;;
-    934e554d) content=dac ;;     # "\x93NUM": numpy.save, DAC's format
-    504b0304) content=snac ;;    # zip: torch.save, a legacy .snac
-    c0dec2*) content=c2 ;;       # Codec2's header
-    4f676753) content=opus ;;    # "OggS"
-    80*) [[ $named == snac ]] && content=snac ;; # pickle: legacy torch.save
-  esac
-  case $named in
-    lpcnet | nesc) echo "$named"; return ;; # no magic: trust the name
-  esac
-  [[ -n $content ]] || die 4 "$1: not a file this toolkit can decode (unknown format)"
-  [[ -z $named || $named == "$content" ]] ||
-    die 4 "$1: the extension says .$named but the content is .$content"
-  echo "$content"
-}
-
-# Codecs: decode_KIND sets decoded (FFmpeg input arguments) and native_rate from $input.
+# Codecs: decode_CODEC sets decoded (FFmpeg input arguments) and native_rate from $input; the
+# codecs of the Python helpers (facts.tsv's runner) all go through decode_neural.
 
 # decoder_args: the decoder helper's SNAC options, in helper_args.
 decoder_args() {
@@ -104,12 +80,6 @@ decode_neural() {
   run_helper "$ENCODEC_DEC" "${helper_args[@]}" -- "$input" "$workdir/decoded.wav"
   decoded=(-i "file:$workdir/decoded.wav")
 }
-
-decode_ecdc() { decode_neural; }
-decode_snac() { decode_neural; }
-decode_mimi() { decode_neural; }
-decode_dac() { decode_neural; }
-decode_semanticodec() { decode_neural; }
 
 decode_c2() {
   (($(stat -c %s -- "$input") > 7)) || die 4 "$input: holds no Codec2 frames"
@@ -138,6 +108,15 @@ decode_nesc() {
   run_binary NESC_DEC "$NESC_DEC" "$workdir/out.pcm" "${expanded[@]}"
   native_rate=16000
   decoded=(-f s16le -ar 16000 -ac 1 -i "file:$workdir/out.pcm")
+}
+
+# decode CODEC: $input through its codec's decoder.
+decode() {
+  if runs_in_helper "$1"; then
+    decode_neural
+  else
+    "decode_$1"
+  fi
 }
 
 # render OUTPUT: $decoded as OUTPUT's format at the --rate or the recorded rate.
@@ -169,20 +148,17 @@ decompress_item() {
   check_input "$input"
   check_output "$input" "$output" "$force"
   kind=$(container_of "$input")
-  case $kind in
-    ecdc | snac | mimi | dac | semanticodec)
-      # Through a link of a plain name: the list is tab-separated lines.
-      if [[ $input == /* ]]; then target=$input; else target=$PWD/$input; fi
-      ln -s -- "$target" "$workdir/input"
-      printf '%s\t%s\t%s\n' "$workdir/input" "$workdir/decoded.wav" "$(list_name "$input")" \
-        >"$workdir/item"
-      printf '%s\n' "$output" >"$workdir/destination"
-      ;;
-    *)
-      "decode_$kind"
-      render "$output"
-      ;;
-  esac
+  if runs_in_helper "$kind"; then
+    # Through a link of a plain name: the list is tab-separated lines.
+    if [[ $input == /* ]]; then target=$input; else target=$PWD/$input; fi
+    ln -s -- "$target" "$workdir/input"
+    printf '%s\t%s\t%s\n' "$workdir/input" "$workdir/decoded.wav" "$(list_name "$input")" \
+      >"$workdir/item"
+    printf '%s\n' "$output" >"$workdir/destination"
+  else
+    "decode_$kind"
+    render "$output"
+  fi
 }
 
 decompress_batch() {
@@ -210,8 +186,20 @@ decompress_batch() {
   finish_batch "$#"
 }
 
+# own_option OPTION [VALUE]: parse_options' hook for this command's own option, -r/--rate.
+own_option() {
+  case $1 in
+    -r | --rate)
+      (($# == 2)) || die 2 "$1 needs a sample rate in Hz"
+      rate=$2
+      ;;
+    *) return 1 ;;
+  esac
+}
+
 main() {
   local output kind
+  rate='' # -r, through own_option
   parse_options "$@"
   [[ -z $rate ]] || in_range "$rate" 1000 384000 ||
     die 2 "--rate $rate: expected a sample rate in Hz from 1000 to 384000"
@@ -236,7 +224,7 @@ main() {
   check_output "$input" "$output" "$force"
   kind=$(container_of "$input")
   make_workdir
-  "decode_$kind"
+  decode "$kind"
   render "$output"
 }
 

@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# Files: INPUT and OUTPUT checked before any work, one work directory removed by a trap on
+# EXIT, and results staged beside OUTPUT and renamed into place only on success.
+
+check_input() {
+  [[ -e $1 ]] || die 4 "$1: no such file"
+  [[ ! -d $1 ]] || die 4 "$1: is a directory"
+  [[ -r $1 ]] || die 4 "$1: permission denied"
+  [[ -s $1 ]] || die 4 "$1: file is empty"
+}
+
+# check_output INPUT OUTPUT FORCE
+check_output() {
+  local dir
+  dir=$(dirname -- "$2")
+  [[ -d $dir ]] || die 7 "$2: directory $dir does not exist"
+  [[ ! -d $2 ]] || die 7 "$2: is a directory"
+  [[ ! $1 -ef $2 ]] || die 7 "$2: OUTPUT is the same file as INPUT"
+  [[ ! -e $2 || $3 == 1 ]] || die 7 "$2: already exists (use -f to replace it)"
+  [[ -w $dir ]] || die 7 "$2: directory $dir is not writable"
+}
+
+make_workdir() {
+  workdir=$(mktemp -d "${TMPDIR:-/tmp}/${PROG%.sh}.XXXXXX" 2>/dev/null) ||
+    die 7 "cannot create a temporary directory in ${TMPDIR:-/tmp}"
+  # The traps may run while stderr is redirected to a program's log (see run_ffmpeg).
+  exec {stderr_fd}>&2
+  trap cleanup EXIT
+  trap 'interrupted 130' INT
+  trap 'interrupted 143' TERM
+}
+
+interrupted() {
+  printf '%s: interrupted\n' "$PROG" >&"${stderr_fd:-2}"
+  exit "$1"
+}
+
+# Background workers of a batch ignore SIGINT (no job control), so they are stopped here.
+cleanup() {
+  local pids
+  trap '' INT TERM
+  pids=$(jobs -p)
+  if [[ -n $pids ]]; then
+    # shellcheck disable=SC2086 # one pid per word
+    kill -TERM $pids 2>/dev/null || true
+    wait || true
+  fi
+  rm -rf -- "$workdir"
+  [[ -z ${staged:-} ]] || rm -f -- "$staged"
+}
+
+# The result is written to a hidden name beside OUTPUT (same extension, so tools that pick their
+# format from the name see the right one) and renamed into place only on success.
+stage_output() {
+  local name=${1##*/} ext=${1##*.}
+  staged=$(mktemp --suffix=".${ext,,}" "$(dirname -- "$1")/.${name:0:100}.XXXXXX") ||
+    die 7 "$1: cannot create a file in $(dirname -- "$1")"
+  chmod "$(printf '%o' $((0666 & ~0$(umask))))" "$staged"
+}
+
+commit_output() {
+  mv -f -- "$staged" "$1" || die 7 "$1: cannot write"
+  staged=
+}

@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# The external programs: FFmpeg and the codec binaries, each named by a knob (FFMPEG, C2ENC, ...).
+
+# require_tool VAR PROGRAM: PROGRAM (named by variable VAR) must be runnable.
+require_tool() {
+  if [[ $2 == */* ]]; then
+    [[ -e $2 ]] || die 3 "$2 not found (set by $1); install it or point $1 at it"
+    [[ -f $2 && -x $2 ]] || die 3 "$2 is not executable (set by $1)"
+  else
+    command -v -- "$2" >/dev/null || die 3 "$2 not found; install it or point $1 at it"
+  fi
+}
+
+# run_ffmpeg EXIT_CODE WHAT FFMPEG_ARGS...: on failure, die naming WHAT with FFmpeg's last word.
+# shellcheck disable=SC2154 # workdir is made by make_workdir (lib/files.bash)
+run_ffmpeg() {
+  local code=$1 what=$2
+  shift 2
+  # In braces, so that bash's own "Terminated" for a killed FFmpeg goes to the log too.
+  { "$FFMPEG" -nostdin -hide_banner -loglevel error -y "$@"; } 2>"$workdir/ffmpeg.log" ||
+    die "$code" "$what: FFmpeg failed: $(tail -n 1 "$workdir/ffmpeg.log")"
+}
+
+# probe_rate FILE: sample rate of FILE's first audio stream.
+probe_rate() {
+  local rate
+  rate=$("$FFPROBE" -v error -select_streams a:0 -show_entries stream=sample_rate \
+    -of csv=p=0 "file:$1" 2>/dev/null) || die 4 "$1: not a media file FFmpeg can read"
+  rate=${rate%%[!0-9]*}
+  [[ -n $rate ]] || die 4 "$1: has no audio stream"
+  echo "$rate"
+}
+
+# to_pcm INPUT RATE FORMAT OUT: headerless mono PCM (s16le or f32le) at RATE.
+to_pcm() {
+  run_ffmpeg 4 "$1" -i "file:$1" -map 0:a:0 -vn -ac 1 -ar "$2" -f "$3" "file:$4"
+  [[ -s $4 ]] || die 4 "$1: contains no audio samples"
+}
+
+# run_binary VAR PROGRAM PRODUCT ARGS...: an external codec that must write PRODUCT.
+run_binary() {
+  local var=$1 program=$2 product=$3 status=0
+  shift 3
+  require_tool "$var" "$program"
+  { "$program" "$@"; } >"$workdir/${var}.log" 2>&1 || status=$?
+  ((status == 0)) || die 6 "$program (set by $var) failed with exit status $status"
+  [[ -s $product ]] || die 6 "$program (set by $var) wrote no output"
+}
+
+# expand_args TEMPLATE IN OUT: TEMPLATE's words with %i and %o replaced, in array $expanded.
+expand_args() {
+  local word words
+  expanded=()
+  read -r -a words <<<"$1"
+  for word in "${words[@]}"; do
+    # Through placeholders, so a %o inside the input's own name stays as it is.
+    word=${word//"%i"/$'\x01'}
+    word=${word//"%o"/$'\x02'}
+    word=${word//$'\x01'/$2}
+    expanded+=("${word//$'\x02'/$3}")
+  done
+}
