@@ -113,11 +113,8 @@ def _raise_interrupt(signum: int, frame: tp.Any) -> None:
             threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
             return
         caller = caller.f_back
-    # A second signal (a batch's SIGINT to the group, then the front-end's SIGTERM) must not
-    # break off the cleanup that this one starts.
+    # A second SIGTERM must not break off the cleanup that this one starts.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    if signal.getsignal(signal.SIGINT) is _raise_interrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise Interrupted(128 + signum)
 
 
@@ -129,9 +126,6 @@ def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
     """Run a helper's body with the toolkit's error voice: one line, a documented exit code.
     Unexpected exceptions are bugs: one line too, with the traceback behind NEURAL_CODEC_DEBUG=1."""
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not ignored
-    if ours:
-        signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         return body()
     except ToolkitError as exc:
@@ -150,5 +144,3 @@ def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
         # Everything is written or cleaned up by now: a SIGTERM while the interpreter shuts
         # down (atexit hooks, finalizers) ends the process with its code, without a traceback.
         signal.signal(signal.SIGTERM, _exit_at_once)
-        if ours:
-            signal.signal(signal.SIGINT, _exit_at_once)

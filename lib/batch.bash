@@ -83,9 +83,11 @@ run_neural_batch() {
     [[ ! -e $workdir/list.$k ]] || lists+=("$workdir/list.$k")
   done
   for item in "${lists[@]}"; do
-    # exec: the worker is the helper itself, so cleanup's TERM reaches it.
+    # exec: the worker is the helper itself, so cleanup's TERM reaches it. SIGINT is ignored
+    # there: a Ctrl-C to the group would otherwise race that TERM (our INT trap gives background
+    # jobs the default disposition back); cleanup stops the workers.
     # shellcheck disable=SC2154 # helper_cmd is set by helper_command (lib/helpers.bash)
-    (helper_command "$@" --batch "$item" && exec "${helper_cmd[@]}" >"$item.out") &
+    (helper_command "$@" --batch "$item" && trap '' INT && exec "${helper_cmd[@]}" >"$item.out") &
   done
   wait || true
 }

@@ -46,7 +46,7 @@ interrupted() {
   exit "$1"
 }
 
-# Background workers of a batch ignore SIGINT (no job control), so they are stopped here.
+# The workers of a batch ignore SIGINT (lib/batch.bash), so they are stopped here.
 cleanup() {
   local pids
   trap '' INT TERM
