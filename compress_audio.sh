@@ -105,7 +105,13 @@ encode_neural() {
   to_pcm "$input" "$model_rate" f32le "$workdir/in.f32"
   run_helper "$ENCODEC_ENC" "${helper_args[@]}" --source-rate "$2" -- "$workdir/in.f32" \
     "$workdir/encoded"
-  cp -- "$workdir/encoded" "$3"
+  copy_encoded "$workdir/encoded" "$3"
+}
+
+# copy_encoded ENCODED STAGED: the helper's result into the staged file beside OUTPUT.
+copy_encoded() {
+  local reason
+  reason=$(cp -- "$1" "$2" 2>&1) || die 7 "$output: cannot write (${reason##*: })"
 }
 
 encode_c2() {
@@ -151,7 +157,7 @@ encode() {
 compress_item() {
   local output source_rate
   input=$2
-  output=$(batch_output "$input")
+  batch_output output "$input"
   check_input "$input"
   check_output "$input" "$output" "$force"
   source_rate=$(probe_rate "$input")
@@ -169,6 +175,16 @@ compress_item() {
   fi
 }
 
+# commit_encoded DIR: a batch item's encoded file into place, staged beside its output.
+commit_encoded() {
+  local output
+  output=$(<"$1/destination")
+  trap '[[ -z ${staged:-} ]] || rm -f -- "$staged"' EXIT
+  stage_output "$output"
+  copy_encoded "$1/encoded" "$staged"
+  commit_output "$output"
+}
+
 compress_batch() {
   local dir
   check_batch "$@"
@@ -178,13 +194,8 @@ compress_batch() {
     run_neural_batch "$ENCODEC_ENC" "${helper_args[@]}"
     for dir in "$workdir"/*/; do
       [[ -e $dir/item ]] || continue
-      if [[ -s $dir/encoded ]]; then
-        stage_output "$(<"$dir/destination")"
-        cp -- "$dir/encoded" "$staged"
-        commit_output "$(<"$dir/destination")"
-      else
-        echo 1 >"$dir/status"
-      fi
+      # In a subshell: a write that fails (a full disk) fails this item, not the batch.
+      ( [[ -s $dir/encoded ]] && commit_encoded "$dir" ) || echo 1 >"$dir/status"
     done
   fi
   finish_batch "$#"

@@ -144,7 +144,7 @@ check_output_format() {
 decompress_item() {
   local output kind target
   input=$2
-  output=$(batch_output "$input")
+  batch_output output "$input"
   check_input "$input"
   check_output "$input" "$output" "$force"
   kind=$(container_of "$input")
