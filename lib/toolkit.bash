@@ -23,3 +23,5 @@ source "$SCRIPT_DIR/lib/helpers.bash"
 source "$SCRIPT_DIR/lib/batch.bash"
 # shellcheck source=lib/pipes.bash
 source "$SCRIPT_DIR/lib/pipes.bash"
+# shellcheck source=lib/info.bash
+source "$SCRIPT_DIR/lib/info.bash"
