@@ -61,3 +61,17 @@ finish_stdout() {
   fi
   die 7 "standard output: cannot write: $(sed -n '$s/.*: //p' "$workdir/stdout.log")"
 }
+
+# naming_stdin CMD...: CMD, with a spooled standard input called "standard input" in what it
+# says on stderr (a Python helper names the file it was given), as die does.
+naming_stdin() {
+  local pattern statuses
+  if [[ -z $STDIN_SPOOL ]]; then
+    "$@"
+    return
+  fi
+  # shellcheck disable=SC2001 # one bracket expression escapes every character sed would read
+  pattern=$(sed 's/[][\\.*^$|]/\\&/g' <<<"$STDIN_SPOOL")
+  { "$@" 2>&1 >&3 3>&- | sed -u "s|$pattern|standard input|g" >&2; statuses=("${PIPESTATUS[@]}"); } 3>&1
+  return "${statuses[0]}"
+}

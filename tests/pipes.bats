@@ -144,7 +144,8 @@ setup() {
   run -4 --separate-stderr bash -c 'head -c 60 "$1" | decompress_audio.sh - out/x.wav' _ \
     "$ENC/clip.snac"
   assert_equal "${#stderr_lines[@]}" 1
-  assert_regex "$stderr" '^decompress_audio\.sh: '
+  # The helper names its input too: as "standard input", not by the spooled file's name.
+  assert_regex "$stderr" '^decompress_audio\.sh: standard input: '
   refute_regex "$stderr" 'Traceback'
   assert_dir_empty out
   assert_dir_empty "$TMPDIR"
