@@ -24,7 +24,8 @@
 # --info prints what each FILE holds without loading a model: a block of key=value lines per
 # file (file=, container=, codec=, model=, sample_rate=, source_rate=, samples=, duration=,
 # codebooks= or levels=, bytes=, kbps=, as far as the container says), or with --json one JSON
-# object a line. A FILE it cannot read is reported, the others are printed, and the exit code is 4.
+# object a line (FILE "-": standard input). A FILE it cannot read is reported, the others are
+# printed, and the exit code is 4.
 #
 # Options (GNU syntax: -fq, --jobs=4 or --jobs 4, options after the operands; -- ends them):
 #   -r, --rate HZ       sample rate of OUTPUT (default: as above)

@@ -52,8 +52,15 @@ describe_files() {
 emit() { printf '%s\n' "$1" 2>/dev/null || exit 141; }
 
 # describe_file FILE: FILE's key=value lines, file= first; dies (in its subshell) on a bad FILE.
+# FILE "-" is standard input, spooled (lib/pipes.bash).
 describe_file() {
   local file=$1 kind fields
+  printf 'file=%s\n' "$file"
+  if [[ $file == - ]]; then
+    [[ ! -t 0 ]] || die 2 "refusing to read binary data from a terminal (pipe the input in)"
+    spool_stdin
+    file=$input
+  fi
   # errexit does not reach into $(...) run as the left of ||: each failure exits explicitly.
   check_input "$file"
   kind=$(container_of "$file") || exit
@@ -64,7 +71,6 @@ describe_file() {
   else
     fields=$("info_$kind" "$file") || exit
   fi
-  printf 'file=%s\n' "$file"
   complete_fields "$fields" "$(stat -c %s -- "$file")"
 }
 

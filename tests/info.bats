@@ -223,6 +223,15 @@ print("ok")' "$output"
   assert_output ok
 }
 
+@test "--info - describes standard input, by content" {
+  run -0 --separate-stderr bash -c 'decompress_audio.sh --info - <"$1"' _ "$ENC/clip.snac"
+  assert_equal "$stderr" ''
+  assert_line --index 0 file=-
+  assert_line container=snac
+  assert_line "bytes=$(size_of "$ENC/clip.snac")"
+  assert_dir_empty "$TMPDIR"
+}
+
 @test "--json without --info, and --info without a FILE, are usage errors (exit 2)" {
   run -2 --separate-stderr decompress_audio.sh --json "$ENC/clip.c2" out/x.wav
   assert_equal "$stderr" 'decompress_audio.sh: --json goes with --info (see --help)'
