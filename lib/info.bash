@@ -67,7 +67,9 @@ describe_file() {
   if runs_in_helper "$kind"; then
     fields=$(run_helper "$ENCODEC_DEC" --info -- "$file") || exit
     # After container=, where the helper does not say it itself.
-    [[ -n $(field_of codec "$fields") ]] || fields=$(sed "1a codec=${kind/#ecdc/encodec}" <<<"$fields")
+    if [[ -z $(field_of codec "$fields") ]]; then
+      fields=$(sed "1a codec=${kind/#ecdc/encodec}" <<<"$fields")
+    fi
   else
     fields=$("info_$kind" "$file") || exit
   fi

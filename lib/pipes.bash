@@ -72,6 +72,9 @@ naming_stdin() {
   fi
   # shellcheck disable=SC2001 # one bracket expression escapes every character sed would read
   pattern=$(sed 's/[][\\.*^$|]/\\&/g' <<<"$STDIN_SPOOL")
-  { "$@" 2>&1 >&3 3>&- | sed -u "s|$pattern|standard input|g" >&2; statuses=("${PIPESTATUS[@]}"); } 3>&1
+  {
+    "$@" 2>&1 >&3 3>&- | sed -u "s|$pattern|standard input|g" >&2
+    statuses=("${PIPESTATUS[@]}")
+  } 3>&1
   return "${statuses[0]}"
 }

@@ -91,7 +91,7 @@ field() {
 }
 
 @test "--info on our .dac and on the dac package's own .dac" {
-  "$TEST_PYTHON" -c 'import dac' 2>/dev/null || skip "the optional DAC install is missing (make dac)"
+  "$TEST_PYTHON" -c 'import dac' 2>/dev/null || skip "the optional DAC install is missing"
   local home=$TEST_MODEL_CACHE/home
   env HOME="$home" DAC_MODEL=16khz compress_audio.sh "$REF/mono48k.flac" ours.dac
   env HOME="$home" PYTHONPATH="$REPO_ROOT" "$TEST_PYTHON" - <<'PYTHON'

@@ -136,8 +136,8 @@ setup() {
   assert_line --regexp '^numpy [0-9]'
   assert_line --regexp '^ffmpeg [0-9n]'
   order=$(printf '%s\n' "${lines[@]}" | cut -d ' ' -f 1 | tr '\n' ' ')
-  assert_equal "$order" \
-    'compress_audio.sh python torch torchaudio encodec snac transformers onnxruntime dac numpy ffmpeg '
+  assert_equal "$order" "compress_audio.sh python torch torchaudio encodec snac transformers \
+onnxruntime dac numpy ffmpeg "
   run -0 --separate-stderr decompress_audio.sh -v --version
   assert_equal "${#lines[@]}" 11
 }

@@ -3,7 +3,8 @@
 # in the single-file form of both scripts: every pipe form of the README, a producer that dies
 # mid-stream, a consumer that closes early, and the refusals (a terminal, a batch).
 
-# shellcheck disable=SC2154,SC2016 # bats' run sets stderr and stderr_lines; the bash -c scripts expand their own $1
+# bats' run sets stderr and stderr_lines; the bash -c scripts expand their own $1:
+# shellcheck disable=SC2154,SC2016
 bats_require_minimum_version 1.5.0
 
 setup_file() {
