@@ -68,8 +68,9 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# An argument for source: without one, bash takes seconds over a command line of 100,000 names.
 # shellcheck source=lib/toolkit.bash
-source "$SCRIPT_DIR/lib/toolkit.bash"
+source "$SCRIPT_DIR/lib/toolkit.bash" "$SCRIPT_DIR"
 
 # The knobs only this command reads; the shared ones are in lib/knobs.bash. SNAC_MODEL_SET and
 # MIMI_MODEL_SET remember whether the user named a model (validate_env defaults them): only then
