@@ -72,6 +72,9 @@ source "$SCRIPT_DIR/lib/toolkit.bash" "$SCRIPT_DIR"
 
 # The knobs only this command reads; the shared ones are in lib/knobs.bash.
 : "${ENCODEC_ENC:=$SCRIPT_DIR/encode_ecdc.py}" "${C2ENC:=c2enc}" "${NESC_ENC:=/opt/nesc/nesc_enc}"
+# A walked file that FFprobe cannot read, in a batch's summary.
+NOT_INPUT='not audio'
+helper_args=()
 
 # Codecs: encode_CODEC SOURCE_RATE STAGED writes STAGED from $input, working in $workdir; the
 # codecs of the Python helpers (facts.tsv's runner) all go through encode_neural.
@@ -161,53 +164,37 @@ encode() {
   fi
 }
 
-# compress_item I INPUT: one input of a batch. Neural codecs only convert it and queue it for
-# run_neural_batch; the others encode it here.
+# compress_item K: item K of a batch, in its own work directory. The helpers' codecs stop at
+# the request for the worker's helper (compress_finish puts its result in place); the others
+# encode here. A walked file FFprobe cannot read is skipped, not failed.
 compress_item() {
-  local output source_rate
-  input=$2
-  batch_output output "$input"
-  check_input "$input"
+  local source_rate
+  input=${item_in[$1]} output=${item_out[$1]}
   check_output "$input" "$output" "$force"
-  source_rate=$(probe_rate "$input")
+  if ((item_walked[$1])); then
+    source_rate=$(probe_rate "$input" 2>/dev/null) || exit "$SKIPPED"
+  else
+    source_rate=$(probe_rate "$input")
+  fi
   if runs_in_helper "$codec"; then
     neural_args "$codec"
     to_pcm "$input" "$model_rate" f32le "$workdir/in.f32"
     printf '%s\t%s\t%s\t%s\n' "$workdir/in.f32" "$workdir/encoded" "$source_rate" \
-      "$(list_name "$input")" \
-      >"$workdir/item"
-    printf '%s\n' "$output" >"$workdir/destination"
+      "$(list_name "$input")" >"$workdir/request"
   else
     stage_output "$output"
     "encode_$codec" "$source_rate" "$staged"
     commit_output "$output"
   fi
+  pcm_ms "${last_pcm[@]}" >"$workdir/ms"
 }
 
-# commit_encoded DIR: a batch item's encoded file into place, staged beside its output.
-commit_encoded() {
-  local output
-  output=$(<"$1/destination")
-  trap '[[ -z ${staged:-} ]] || rm -f -- "$staged"' EXIT
+# compress_finish K: the helper's container for item K, staged beside its output and renamed.
+compress_finish() {
+  output=${item_out[$1]}
   stage_output "$output"
-  copy_encoded "$1/encoded" "$staged"
+  copy_encoded "$workdir/encoded" "$staged"
   commit_output "$output"
-}
-
-compress_batch() {
-  local dir
-  check_batch "$@"
-  run_items "$jobs" compress_item "$@"
-  if runs_in_helper "$codec"; then
-    neural_args "$codec"
-    run_neural_batch "$ENCODEC_ENC" "${helper_args[@]}"
-    for dir in "$workdir"/*/; do
-      [[ -e $dir/item ]] || continue
-      # In a subshell: a write that fails (a full disk) fails this item, not the batch.
-      ( [[ -s $dir/encoded ]] && commit_encoded "$dir" ) || echo 1 >"$dir/status"
-    done
-  fi
-  finish_batch "$#"
 }
 
 # This command has no options of its own, but getopt is told of decompress_audio.sh's -r
@@ -246,7 +233,8 @@ main() {
   require_tool FFPROBE "$FFPROBE"
   if [[ -n $outdir ]]; then
     make_workdir
-    compress_batch "${positional[@]}"
+    ! runs_in_helper "$codec" || neural_args "$codec"
+    run_batch compress_item compress_finish "$ENCODEC_ENC" "${helper_args[@]}"
     return
   fi
   make_workdir

@@ -78,6 +78,8 @@ source "$SCRIPT_DIR/lib/toolkit.bash" "$SCRIPT_DIR"
 SNAC_MODEL_SET=${SNAC_MODEL:+1} MIMI_MODEL_SET=${MIMI_MODEL:+1}
 : "${ENCODEC_DEC:=$SCRIPT_DIR/decode_ecdc.py}" "${C2DEC:=c2dec}" "${NESC_DEC:=/opt/nesc/nesc_dec}"
 OUTPUT_EXTENSIONS=(.wav .flac .mp3 .ogg .opus .m4a .aac .aiff)
+# A walked file that is no container, in a batch's summary.
+NOT_INPUT='not a container'
 
 # Codecs: decode_CODEC sets decoded (FFmpeg input arguments) and native_rate from $input; the
 # codecs of the Python helpers (facts.tsv's runner) all go through decode_neural.
@@ -157,51 +159,50 @@ check_output_format() {
     die 2 "$1: unknown audio extension; supported: ${OUTPUT_EXTENSIONS[*]}"
 }
 
-# decompress_item I INPUT: one input of a batch. The neural codecs' files are queued for
-# run_neural_batch; the others are decoded here.
+# decompress_item K: item K of a batch, in its own work directory. The helpers' containers stop
+# at the request for the worker's helper (decompress_finish renders its WAV); the others are
+# decoded here. A walked file that is no container is skipped, not failed.
 decompress_item() {
-  local output kind target
-  input=$2
-  batch_output output "$input"
-  check_input "$input"
+  local kind target
+  input=${item_in[$1]} output=${item_out[$1]}
   check_output "$input" "$output" "$force"
-  kind=$(container_of "$input")
+  if ((item_walked[$1])); then
+    kind=$(container_of "$input" 2>/dev/null) || exit "$SKIPPED"
+  else
+    kind=$(container_of "$input")
+  fi
   if runs_in_helper "$kind"; then
-    # Through a link of a plain name: the list is tab-separated lines.
+    # Through a link of a plain name: the request is a tab-separated line.
     if [[ $input == /* ]]; then target=$input; else target=$PWD/$input; fi
     ln -s -- "$target" "$workdir/input"
     printf '%s\t%s\t%s\n' "$workdir/input" "$workdir/decoded.wav" "$(list_name "$input")" \
-      >"$workdir/item"
-    printf '%s\n' "$output" >"$workdir/destination"
-  else
-    "decode_$kind"
-    render "$output"
+      >"$workdir/request"
+    return
+  fi
+  "decode_$kind"
+  render "$output"
+  if [[ $kind == opus ]]; then
+    opus_ms >"$workdir/ms"
+  else # the raw PCM that decoded names: -f s16le -ar RATE -ac 1 -i file:PCM
+    pcm_ms "${decoded[-1]#file:}" "${decoded[3]}" 16 >"$workdir/ms"
   fi
 }
 
-decompress_batch() {
-  local wav source_rate dir list
-  check_batch "$@"
-  run_items "$jobs" decompress_item "$@"
-  decoder_args
-  run_neural_batch "$ENCODEC_DEC" "${helper_args[@]}"
-  for list in "$workdir"/list.*.out; do
-    [[ -e $list ]] || continue # no input reached the helper
-    while IFS=$'\t' read -r wav source_rate; do
-      dir=${wav%/decoded.wav}
-      native_rate=$source_rate decoded=(-i "file:$wav")
-      if (
-        trap '[[ -z ${staged:-} ]] || rm -f -- "$staged"' EXIT
-        render "$(<"$dir/destination")"
-      ); then
-        touch "$dir/rendered"
-      fi
-    done <"$list"
-  done
-  for dir in "$workdir"/*/; do
-    [[ ! -e $dir/item || -e $dir/rendered ]] || echo 1 >"$dir/status"
-  done
-  finish_batch "$#"
+# opus_ms: the length of $input (Ogg Opus) in milliseconds.
+opus_ms() {
+  local seconds
+  seconds=$("$FFPROBE" -v error -show_entries format=duration -of csv=p=0 "file:$input")
+  echo $((10#${seconds%.*} * 1000 + 10#$(printf '%.3s' "${seconds#*.}000")))
+}
+
+# decompress_finish K: the helper's WAV of item K rendered as its output, at the source rate
+# the helper read from the container.
+decompress_finish() {
+  local ms
+  IFS=$'\t' read -r native_rate ms <"$workdir/reply"
+  decoded=(-i "file:$workdir/decoded.wav")
+  render "${item_out[$1]}"
+  echo "$ms" >"$workdir/ms"
 }
 
 # own_option OPTION VALUE: parse_options' hook for this command's own options.
@@ -248,7 +249,8 @@ main() {
   require_tool FFPROBE "$FFPROBE"
   if [[ -n $outdir ]]; then
     make_workdir
-    decompress_batch "${positional[@]}"
+    decoder_args
+    run_batch decompress_item decompress_finish "$ENCODEC_DEC" "${helper_args[@]}"
     return
   fi
   make_workdir

@@ -36,7 +36,8 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         help="container to write (.ecdc, .snac, .mimi, .dac, .semanticodec)")
     parser.add_argument("--batch", metavar="LIST",
                         help="encode every file listed in LIST (tab-separated lines: input, "
-                        "output, source rate, name), loading the model once")
+                        "output, source rate, name) as it is read (a FIFO works), loading the model once; "
+                        "answers each line with its exit code and length in ms")
     parser.add_argument("--codec", choices=sorted(nc.CODECS),
                         help="codec to use (default: from OUTPUT's extension)")
     parser.add_argument("--bitrate", choices=BITRATES, default="1.5",
@@ -71,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     prog = errors.program_name(os.path.basename(__file__))
     args = get_parser(prog).parse_args(argv)
 
-    def encode_one(input_path: str, output: str, source_rate: int | None) -> None:
+    def encode_one(input_path: str, output: str, source_rate: int | None) -> str:
+        """Encode one file; its audio's length in milliseconds, for a batch's summary."""
         codec = args.codec or os.path.splitext(output)[1].lstrip(".").lower()
         if codec not in nc.CODECS:
             raise errors.UsageError(f"{output}: unknown extension; use "
@@ -98,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             raise errors.BadInput(f"{input_path}: {exc}") from None  # the file's own rate
         audio.write_atomically(output, buffer.getvalue())
+        return str(len(samples) * 1000 // rate)
 
     def body() -> int:
         if args.raw and not args.sample_rate:
@@ -105,8 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.batch:
             # Lines of INPUT, OUTPUT, SOURCE_RATE (may be empty), NAME for messages.
             return nc.run_batch(prog, args.batch,
-                                lambda f: encode_one(f[0], f[1], int(f[2]) if f[2] else None),
-                                runtime.wants_progress(args))
+                                lambda f: encode_one(f[0], f[1], int(f[2]) if f[2] else None))
         if args.input is None or args.output is None:
             raise errors.UsageError("INPUT and OUTPUT are required unless --batch is given")
         encode_one(args.input, args.output, args.source_rate)
