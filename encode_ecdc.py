@@ -76,9 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         if codec not in nc.CODECS:
             raise errors.UsageError(f"{output}: unknown extension; use "
                                     f"{', '.join('.' + name for name in nc.CODECS)}, or --codec")
-        if source_rate is not None and not 1 <= source_rate <= binary.MAX_RATE:
+        if source_rate is not None and not binary.MIN_RATE <= source_rate <= binary.MAX_RATE:
+            # What every container's reader would refuse as a bad field.
             raise errors.BadValue(f"source rate {source_rate} Hz is out of range "
-                                  f"1..{binary.MAX_RATE}")
+                                  f"{binary.MIN_RATE}..{binary.MAX_RATE} Hz")
         rate = args.sample_rate or _rate_of(input_path)
         if args.raw:
             samples = audio.read_raw_audio(input_path)

@@ -10,7 +10,7 @@ import typing as tp
 import numpy as np
 
 from codec_toolkit import facts
-from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES
+from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, MIN_RATE
 from codec_toolkit.errors import (BadMagic, ContainerError, InvalidField, TruncatedStream,
                                   UnsupportedVersion)
 
@@ -50,6 +50,8 @@ class DacFile:
 
 def write_dac(fo: tp.BinaryIO, dac: DacFile) -> None:
     """Write `dac` as DACFile.save does, byte for byte."""
+    if not MIN_RATE <= dac.sample_rate <= MAX_RATE:  # what read_dac would refuse
+        raise ValueError(f"sample_rate {dac.sample_rate} is out of range {MIN_RATE}..{MAX_RATE}")
     artifacts = {
         "codes": np.ascontiguousarray(dac.codes, dtype=np.uint16),
         "metadata": {
@@ -164,5 +166,5 @@ def read_dac(fo: tp.BinaryIO) -> DacFile:
     return DacFile(codes=codes, chunk_length=_dac_int(meta, "chunk_length", 1, codes.shape[2]),
                    original_length=_dac_int(meta, "original_length", 1, MAX_SAMPLES),
                    input_db=float(input_db[0]),
-                   sample_rate=_dac_int(meta, "sample_rate", 1, MAX_RATE),
+                   sample_rate=_dac_int(meta, "sample_rate", MIN_RATE, MAX_RATE),
                    padding=bool(meta["padding"]))

@@ -47,6 +47,10 @@ RATES: dict[str, dict[str | None, int]] = {}
 for _kind, _codec, _setting, _hz in (r for r in _ROWS if r[0] == "rate"):
     RATES.setdefault(_codec, {})[_field(_setting)] = int(_hz)
 
+# (lowest, highest) sample rate in Hz a container may record or an encoder take as a source rate.
+SAMPLE_RATES: tuple[int, int] = next(
+    (int(low), int(high)) for kind, low, high in (r for r in _ROWS if r[0] == "sample_rates"))
+
 # ENCODEC_BITRATE's spellings ("1.5", "3", ...) and the codebooks each keeps.
 ENCODEC_BITRATES: dict[str, int] = {
     kbps: int(books) for kind, kbps, books in (r for r in _ROWS if r[0] == "encodec_bitrate")}

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from codec_toolkit import facts
-from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES
+from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, MIN_RATE
 from codec_toolkit.errors import ContainerError, InvalidField
 
 # torch.save's default (zip) format, and its legacy format (a raw pickle's protocol byte).
@@ -42,15 +42,17 @@ def _legacy_field(obj: dict, field: str) -> tp.Any:
     return found[0] if found else None
 
 
-def _legacy_int(value: tp.Any, name: str, upper: int) -> int | None:
+def _legacy_int(value: tp.Any, name: str, lower: int, upper: int) -> int | None:
     import torch
 
     if value is None:
         return None
     if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
         value = int(value.item())
-    if type(value) is not int or not 1 <= value <= upper:
+    if type(value) is not int:
         raise InvalidField(f"legacy field {name} is invalid")
+    if not lower <= value <= upper:
+        raise InvalidField(f"legacy field {name} {value} is out of range {lower}..{upper}")
     return value
 
 
@@ -84,11 +86,10 @@ def read_legacy_snac(path: str) -> tuple[dict, list[np.ndarray]]:
         if model is not None and (not isinstance(model, str) or not 0 < len(model) <= 255):
             raise InvalidField("legacy field model is invalid")
         meta["model"] = model
-        meta["sample_rate"] = _legacy_int(_legacy_field(obj, "sample_rate"), "sample_rate",
-                                          MAX_RATE)
-        meta["source_rate"] = _legacy_int(_legacy_field(obj, "source_rate"), "source_rate",
-                                          MAX_RATE)
-        meta["length"] = _legacy_int(_legacy_field(obj, "length"), "length", MAX_SAMPLES)
+        for field, lower, upper in (("sample_rate", MIN_RATE, MAX_RATE),
+                                    ("source_rate", MIN_RATE, MAX_RATE),
+                                    ("length", 1, MAX_SAMPLES)):
+            meta[field] = _legacy_int(_legacy_field(obj, field), field, lower, upper)
         obj = _legacy_field(obj, "codes")
     if not isinstance(obj, (list, tuple)) or not 1 <= len(obj) <= LEGACY_MAX_LEVELS:
         raise InvalidField(f"legacy .snac codes must be a list of 1 to {LEGACY_MAX_LEVELS} "

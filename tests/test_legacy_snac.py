@@ -50,6 +50,13 @@ def assert_refused(cli, path, tmp_path, *fragments: str) -> None:
     assert (rc, out) == (4, ""), err
 
 
+@pytest.mark.parametrize("rate", [1, 999, 384_001, 1_000_000])
+def test_legacy_source_rate_outside_1_khz_to_384_khz_is_a_bad_field(rate, cli, tmp_path):
+    path = save({"codes": code_tensors(), "source_rate": rate}, tmp_path / "legacy.snac")
+    assert_refused(cli, path, tmp_path, f"legacy field source_rate {rate} is out of range "
+                   f"1000..384000")
+
+
 def test_legacy_list_of_code_tensors_decodes_like_the_same_codes_in_ncdc(cli, tmp_path):
     codes = code_tensors()
     legacy = save(codes, tmp_path / "legacy.snac")
@@ -169,6 +176,8 @@ WRONG_SHAPES_AND_TYPES = {
     "sample rate as string": lambda good, torch: {"codes": good, "sample_rate": "24000"},
     "sample rate of another model": lambda good, torch: {"codes": good, "sample_rate": 44100},
     "source rate 0": lambda good, torch: {"codes": good, "source_rate": 0},
+    "source rate 1": lambda good, torch: {"codes": good, "source_rate": 1},
+    "source rate 1 MHz": lambda good, torch: {"codes": good, "source_rate": 1_000_000},
     "model as int": lambda good, torch: {"codes": good, "model": 24},
     "model empty": lambda good, torch: {"codes": good, "model": ""},
     "levels that do not fit the strides":

@@ -14,15 +14,17 @@ import struct
 import subprocess
 import sys
 import time
+import zlib
 
 import numpy as np
 import pytest
 
 import decode_ecdc
 import encode_ecdc
+from codec_toolkit import audio
 from codec_toolkit.binary import MAX_SAMPLES
 from codec_toolkit.ecdc import EcdcHeader, write_ecdc_header
-from codec_toolkit.errors import EXIT_BAD_VALUE, EXIT_USAGE
+from codec_toolkit.errors import EXIT_BAD_VALUE, CodecFailure
 from codec_toolkit.ncdc import CodesHeader, read_ncdc, write_ncdc
 from codec_toolkit.snac import SnacRunner, counter_normal
 from conftest import (RATE, ROOT, assert_one_line_error, make_signal, read_wav,
@@ -624,15 +626,41 @@ def test_wav_at_another_rate_than_the_model_is_refused(extension, write_wav, cli
     assert not (tmp_path / f"out.{extension}").exists()
 
 
-@pytest.mark.parametrize("source_rate", ["2000000", "-1"])
+@pytest.mark.parametrize("source_rate", ["2000000", "-1", "1", "999", "384001"])
 @pytest.mark.parametrize("extension", ["ecdc", "snac"])
 def test_out_of_range_source_rate_is_refused_before_writing(source_rate, extension, signal,
                                                             write_wav, cli, tmp_path):
     rc, out, err = cli(encode_ecdc.main, *THREADS, "--source-rate", source_rate,
                        write_wav(signal), tmp_path / f"out.{extension}")
-    assert rc in (EXIT_USAGE, EXIT_BAD_VALUE) and out == ""
-    assert_one_line_error(err, ENCODE, source_rate)
+    assert rc == EXIT_BAD_VALUE and out == ""
+    assert_one_line_error(err, ENCODE, f"source rate {source_rate} Hz", "1000..384000 Hz")
     assert not (tmp_path / f"out.{extension}").exists()
+
+
+@pytest.mark.parametrize("source_rate", [1, 1_000_000])
+def test_a_snac_crafted_with_an_implausible_source_rate_is_refused(source_rate, signal,
+                                                                   write_wav, cli, tmp_path):
+    """A real file with its source-rate field patched (and its CRC made right again): a bad
+    field, exit 4, not a decode to a WAV of no samples or at 1 MHz."""
+    encode(write_wav(signal), tmp_path / "good.snac")
+    data = bytearray((tmp_path / "good.snac").read_bytes()[:-4])
+    # magic, version, codec and model bytes (a known model), then the two uint32 rates
+    assert struct.unpack_from("!II", data, 7) == (24000, 24000)
+    struct.pack_into("!I", data, 11, source_rate)
+    data += struct.pack("!I", zlib.crc32(data))
+    (tmp_path / "bad.snac").write_bytes(bytes(data))
+    for argv in ([tmp_path / "bad.snac", tmp_path / "out.wav"], ["--info", tmp_path / "bad.snac"]):
+        rc, out, err = cli(decode_ecdc.main, *THREADS, *argv)
+        assert (rc, out) == (4, "")
+        assert_one_line_error(err, DECODE, f"source sample rate {source_rate} Hz is out of range "
+                              f"1000..384000 Hz")
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_a_decode_of_no_samples_is_a_failure_not_an_empty_wav(tmp_path):
+    with pytest.raises(CodecFailure, match="no samples"):
+        audio.write_audio(str(tmp_path / "out.wav"), iter([]), 24000, 0)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_errors_carry_the_front_ends_name_when_it_calls(cli, monkeypatch, tmp_path):
