@@ -13,13 +13,14 @@ import io
 import os
 import sys
 
+from codec_toolkit import errors  # the standard library only: it speaks when numpy is missing
+
 try:
     import neural_codec as nc
-    from codec_toolkit import audio, binary, errors, facts, ncdc, runtime
+    from codec_toolkit import audio, binary, facts, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
-    print(f"{os.environ.get('NEURAL_CODEC_PROG') or os.path.basename(__file__)}: Python package "
-          f"missing: {missing.name} (run: make setup)", file=sys.stderr)
-    sys.exit(3)
+    sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
+                         errors.missing_package(missing)))
 except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted" themselves
     sys.exit(130)
 

@@ -704,6 +704,22 @@ open(sys.argv[3], "wb").write(data + struct.pack("!I", zlib.crc32(data)))' \
   assert_dir_empty "$TMPDIR"
 }
 
+@test "a Python without torch exits 3 naming it, for every codec of the helpers" {
+  local ext
+  # The toolkit's Python with torch hidden (tests/fixtures/hide-packages/sitecustomize.py), as
+  # PYTHON_BIN=python3 is where `make setup` was not run.
+  export PYTHONPATH=$REPO_ROOT/tests/fixtures/hide-packages HIDDEN_PACKAGES=torch
+  for ext in snac ecdc mimi; do
+    run --separate-stderr env PYTHON_BIN="$TEST_PYTHON" \
+      decompress_audio.sh "$ENC/clip.$ext" out/clip.wav
+    assert_equal "$ext: $status" "$ext: 3"
+    assert_equal "$stderr" 'decompress_audio.sh: Python package missing: torch (run: make setup)'
+    refute_output
+  done
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
 @test "a bad value of any knob is refused with exit 5, leaving nothing behind" {
   local knob
   local -A expected=(

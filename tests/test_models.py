@@ -752,3 +752,117 @@ def test_a_second_sigterm_does_not_break_off_the_cleanup_of_the_first():
                             capture_output=True, text=True, env=subprocess_env(), timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (
         143, "cleanup finished\n", "prog: interrupted\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# A Python without torch (PYTHON_BIN=python3 where `make setup` was not run): exit 3 naming the
+# package, on every codec's import path, never "internal error: ModuleNotFoundError".
+
+@pytest.fixture
+def without():
+    """without(*packages) -> environment overrides for a helper run by a Python that cannot
+    import those packages (tests/fixtures/hide-packages/sitecustomize.py hides them)."""
+    site = ROOT / "tests" / "fixtures" / "hide-packages"
+    return lambda *packages: {"PYTHONPATH": str(site), "HIDDEN_PACKAGES": ",".join(packages)}
+
+
+@pytest.fixture
+def no_torch(without) -> dict[str, str]:
+    return without("torch")
+
+
+def containers_of_every_kind(tmp_path, signal) -> dict[str, str]:
+    """A valid file of every container the decoder reads, written without a model."""
+    import torch
+
+    from codec_toolkit.dac_file import DacFile, write_dac
+    from codec_toolkit.ecdc import write_ecdc_packed
+    from codec_toolkit.ncdc import KNOWN_MODELS
+
+    files = {"snac": write_ncdc_file(tmp_path / "in.snac", CodesHeader(
+        "snac", SNAC_24, 24000, 24000, 6000, 12), random_snac24_codes())}
+    files["mimi"] = write_ncdc_file(tmp_path / "in.mimi", CodesHeader(
+        "mimi", "kyutai/mimi", 24000, 24000, 3840, 11), [np.zeros(2, dtype=np.int64)] * 8)
+    files["semanticodec"] = write_ncdc_file(tmp_path / "in.semanticodec", CodesHeader(
+        "semanticodec", KNOWN_MODELS["semanticodec"][6], 16000, 16000, 16000, 14),
+        [np.zeros(26, dtype=np.int64)] * 2)
+    with open(tmp_path / "in.ecdc", "wb") as fo:
+        write_ecdc_header(fo, EcdcHeader(640, 2, False, 24000))
+        write_ecdc_packed(fo, np.zeros((2, 2), dtype=np.int64))
+    files["ecdc"] = str(tmp_path / "in.ecdc")
+    with open(tmp_path / "in.dac", "wb") as fo:
+        write_dac(fo, DacFile(np.zeros((1, 12, 50), dtype=np.uint16), 50, 16000, -20.0, 16000,
+                              True))
+    files["dac"] = str(tmp_path / "in.dac")
+    files["legacy"] = str(tmp_path / "legacy.snac")
+    torch.save([torch.zeros(1, 3 * k, dtype=torch.int64) for k in (1, 2, 4)], files["legacy"])
+    return files
+
+
+TORCH_MISSING = "Python package missing: torch (run: make setup)"
+
+
+@pytest.mark.parametrize("codec, options", [
+    ("ecdc", ()), ("ecdc", ("--lm",)), ("snac", ()), ("snac", ("--backend", "onnx")),
+    ("mimi", ()), ("dac", ()), ("semanticodec", ()),
+])
+def test_encoding_without_torch_exits_3_naming_it(codec, options, no_torch, signal, write_wav,
+                                                  tmp_path):
+    result = run_helper(ENCODE, *options, write_wav(signal), tmp_path / f"out.{codec}",
+                        **no_torch)
+    assert (result.returncode, result.stdout, result.stderr) == (3, "",
+                                                                 f"{ENCODE}: {TORCH_MISSING}\n")
+    assert not (tmp_path / f"out.{codec}").exists()
+
+
+@pytest.mark.parametrize("kind", ["ecdc", "snac", "mimi", "dac", "semanticodec", "legacy"])
+@pytest.mark.parametrize("backend", ["auto", "onnx"])
+def test_decoding_without_torch_exits_3_naming_it(kind, backend, no_torch, signal, tmp_path):
+    path = containers_of_every_kind(tmp_path, signal)[kind]
+    result = run_helper(DECODE, "--backend", backend, path, tmp_path / "out.wav", **no_torch)
+    assert (result.returncode, result.stdout, result.stderr) == (3, "",
+                                                                 f"{DECODE}: {TORCH_MISSING}\n")
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_info_of_a_legacy_snac_without_torch_exits_3_naming_it(no_torch, signal, tmp_path):
+    result = run_helper(DECODE, "--info", containers_of_every_kind(tmp_path, signal)["legacy"],
+                        **no_torch)
+    assert (result.returncode, result.stdout, result.stderr) == (3, "",
+                                                                 f"{DECODE}: {TORCH_MISSING}\n")
+
+
+def test_batches_without_torch_stop_at_once_with_exit_3(no_torch, signal, write_wav, tmp_path):
+    wav = write_wav(signal)
+    files = containers_of_every_kind(tmp_path, signal)
+    (tmp_path / "encode.list").write_text("".join(
+        f"{wav}\t{tmp_path / f'out{i}.snac'}\t44100\tclip{i}.wav\n" for i in range(3)))
+    (tmp_path / "decode.list").write_text("".join(
+        f"{files[kind]}\t{tmp_path / f'{kind}.wav'}\t{kind}\n" for kind in ("snac", "ecdc")))
+    for script, listing in ((ENCODE, "encode.list"), (DECODE, "decode.list")):
+        result = run_helper(script, "--batch", tmp_path / listing, **no_torch)
+        assert (result.returncode, result.stdout, result.stderr) == (
+            3, "", f"{script}: {TORCH_MISSING}\n")
+    assert not list(tmp_path.glob("out*.snac"))
+    assert not (tmp_path / "snac.wav").exists() and not (tmp_path / "ecdc.wav").exists()
+
+
+@pytest.mark.parametrize("hidden, codec, options, message", [
+    ("snac", "snac", (), "Python package missing: snac (run: make setup)"),
+    ("huggingface_hub", "snac", (), "Python package missing: huggingface_hub (run: make setup)"),
+    ("encodec", "ecdc", (), "Python package missing: encodec (run: make setup)"),
+    ("transformers", "mimi", (), "Python package missing: transformers (run: make setup)"),
+    ("soundfile", "snac", (), "Python package missing: soundfile (run: make setup)"),
+    ("onnxruntime", "snac", ("--backend", "onnx"),
+     "MODEL_BACKEND=onnx needs the Python package onnxruntime (pip install onnxruntime onnx "
+     "onnxscript)"),
+    ("dac", "dac", (), "Python package missing: dac; .dac needs the optional DAC install "
+     "(run: make dac)"),
+])
+def test_every_missing_package_of_a_codec_exits_3_naming_it(hidden, codec, options, message,
+                                                             without, signal, write_wav,
+                                                             tmp_path):
+    result = run_helper(ENCODE, *THREADS, *options, write_wav(signal), tmp_path / f"out.{codec}",
+                        **without(hidden))
+    assert (result.returncode, result.stdout, result.stderr) == (3, "", f"{ENCODE}: {message}\n")
+    assert not (tmp_path / f"out.{codec}").exists()
