@@ -67,6 +67,17 @@ def write_dac(fo: tp.BinaryIO, dac: DacFile) -> None:
     np.save(fo, artifacts, allow_pickle=True)
 
 
+def info_fields(fo: tp.BinaryIO) -> dict[str, tp.Any]:
+    """A .dac file's fields for `decode_ecdc.py --info`. The file records neither its model nor
+    the model's rate: samples are the original audio's, at source_rate."""
+    dac = read_dac(fo)
+    return {"container": "dac", "codec": "dac", "source_rate": dac.sample_rate,
+            "samples": dac.original_length, "duration": dac.original_length / dac.sample_rate,
+            "codebooks": int(dac.codes.shape[1]), "channels": dac.channels,
+            "frames": int(dac.codes.shape[2]), "chunk_length": dac.chunk_length,
+            "padding": int(dac.padding), "input_db": dac.input_db}
+
+
 def _numpy_internals() -> dict:
     core = getattr(np, "_core", None) or np.core
     return {"_reconstruct": core.multiarray._reconstruct, "scalar": core.multiarray.scalar,

@@ -91,6 +91,19 @@ def read_ecdc_header(fo: tp.BinaryIO) -> EcdcHeader:
     return EcdcHeader(length, codebooks, use_lm, source_rate, model)
 
 
+def info_fields(fo: tp.BinaryIO) -> dict[str, tp.Any]:
+    """An .ecdc file's fields for `decode_ecdc.py --info`: the header, and the size of a plain
+    payload checked (an entropy-coded one needs the LM). Files without "sr" (encodec's own)
+    were compressed from 24 kHz audio."""
+    header = read_ecdc_header(fo)
+    if not header.use_lm:
+        read_ecdc_packed(fo, header)
+    return {"container": "ecdc", "codec": "ecdc", "model": header.model,
+            "sample_rate": ECDC_RATE, "source_rate": header.source_rate or ECDC_RATE,
+            "samples": header.length, "duration": header.length / ECDC_RATE,
+            "codebooks": header.codebooks, "lm": int(header.use_lm)}
+
+
 def write_ecdc_packed(fo: tp.BinaryIO, codes: np.ndarray) -> None:
     """Codes [K, F] in encodec's plain mode: frame after frame, 10 bits each."""
     fo.write(pack_bits(np.asarray(codes).T.reshape(-1), ECDC_BITS))

@@ -64,16 +64,16 @@ def _safe_loader_reason(exc: Exception) -> str:
     return reason[:160]
 
 
-def read_legacy_snac(path: str) -> tuple[dict, list[np.ndarray]]:
-    """Read a torch.save'd .snac safely: weights_only refuses any code object, then every field
-    is checked. Returns (metadata with keys model/sample_rate/source_rate/length, possibly None,
-    codes as 1-D int64 arrays)."""
+def read_legacy_snac(file: str | tp.BinaryIO) -> tuple[dict, list[np.ndarray]]:
+    """Read a torch.save'd .snac (a path or a binary file) safely: weights_only refuses any code
+    object, then every field is checked. Returns (metadata with keys model/sample_rate/
+    source_rate/length, possibly None, codes as 1-D int64 arrays)."""
     import torch
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch's notes on odd pickle protocols
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            obj = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - whatever the safe loader trips on, the file is bad
         raise ContainerError(f"not a valid legacy .snac file (refused by the safe loader: "
                              f"{_safe_loader_reason(exc)})") from None
@@ -102,3 +102,15 @@ def read_legacy_snac(path: str) -> tuple[dict, list[np.ndarray]]:
             raise InvalidField("legacy .snac codes must be non-empty integer tensors [1, T]")
         codes.append(level.reshape(-1).to(torch.int64).numpy())
     return meta, codes
+
+
+def info_fields(fo: tp.BinaryIO) -> dict[str, tp.Any]:
+    """A legacy .snac file's fields for `decode_ecdc.py --info`: those it records (a bare list
+    of codes records none), samples at its sample_rate."""
+    meta, codes = read_legacy_snac(fo)
+    fields = {"container": "snac-legacy", "codec": "snac", "model": meta["model"],
+              "sample_rate": meta["sample_rate"], "source_rate": meta["source_rate"],
+              "samples": meta["length"], "levels": len(codes), "length": meta["length"]}
+    if meta["length"] and meta["sample_rate"]:
+        fields["duration"] = meta["length"] / meta["sample_rate"]
+    return {key: value for key, value in fields.items() if value is not None}

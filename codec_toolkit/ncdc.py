@@ -159,3 +159,21 @@ def read_ncdc(fo: tp.BinaryIO) -> tuple[CodesHeader, list[np.ndarray]]:
     codes = np.split(flat, np.cumsum(counts)[:-1])
     header = CodesHeader(codec, model, sample_rate, source_rate, length, bits)
     return header, list(codes)
+
+
+# What each codec calls its code streams, in `info_fields`.
+_COUNT_NAMES = {"snac": "levels", "mimi": "codebooks", "semanticodec": "streams"}
+
+
+def info_fields(fo: tp.BinaryIO) -> dict[str, tp.Any]:
+    """An NCDC file's fields for `decode_ecdc.py --info`, read and checked as for decoding:
+    samples are at the model's sample_rate; "levels" counts the code streams of every codec."""
+    header, codes = read_ncdc(fo)
+    fields: dict[str, tp.Any] = {
+        "container": header.codec, "codec": header.codec, "model": header.model,
+        "sample_rate": header.sample_rate, "source_rate": header.source_rate,
+        "samples": header.length, "duration": header.length / header.sample_rate,
+        _COUNT_NAMES[header.codec]: len(codes), "levels": len(codes), "bits": header.bits}
+    if header.codec == "semanticodec" and header.model in KNOWN_MODELS["semanticodec"]:
+        fields["token_rate"], fields["vocab_size"] = map(int, header.model.split("-")[1:])
+    return fields

@@ -378,7 +378,10 @@ def test_ecdc_written_by_encodec_compress_decodes_with_decode_ecdc(use_lm, encod
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
 
     rc, out, _ = cli(decode_ecdc.main, "--info", tmp_path / "theirs.ecdc")
-    assert rc == 0 and "source_rate=24000\n" in out and "codebooks=8\n" in out
+    assert rc == 0
+    for line in ("codec=ecdc", "source_rate=24000", f"samples={ECDC_LENGTH}", "codebooks=8",
+                 f"bytes={len(data)}", f"lm={int(use_lm)}"):
+        assert f"{line}\n" in out
 
 
 def test_lm_and_plain_ecdc_decode_to_the_same_audio(write_wav, tmp_path):
@@ -485,13 +488,18 @@ def test_decode_info_prints_key_value_lines_without_importing_torch(kind, tmp_pa
         with open(path, "wb") as fo:
             write_ecdc_header(fo, EcdcHeader(24123, 8, True, 44100))
             fo.write(b"\0" * 20)
-        expected = {"container": "ecdc", "model": "encodec_24khz", "sample_rate": "24000",
-                    "source_rate": "44100", "samples": "24123", "codebooks": "8", "lm": "1"}
+        expected = {"container": "ecdc", "codec": "ecdc", "model": "encodec_24khz",
+                    "sample_rate": "24000", "source_rate": "44100", "samples": "24123",
+                    "duration": "1.005", "codebooks": "8", "bytes": str(path.stat().st_size),
+                    "kbps": f"{path.stat().st_size * 8 / (24123 / 24000) / 1000:.2f}",
+                    "lm": "1"}
     else:
         write_ncdc_file(path, CodesHeader("snac", SNAC_24, 24000, 22050, 6000, 12),
                         random_snac24_codes())
-        expected = {"container": "snac", "model": SNAC_24, "sample_rate": "24000",
-                    "source_rate": "22050", "samples": "6000", "levels": "3", "bits": "12"}
+        expected = {"container": "snac", "codec": "snac", "model": SNAC_24,
+                    "sample_rate": "24000", "source_rate": "22050", "samples": "6000",
+                    "duration": "0.250", "levels": "3", "bytes": str(path.stat().st_size),
+                    "kbps": f"{path.stat().st_size * 8 / 0.25 / 1000:.2f}", "bits": "12"}
     result = subprocess.run([sys.executable, "-c", INFO_SCRIPT, str(path)], cwd=ROOT,
                             capture_output=True, text=True, env=subprocess_env(), timeout=60)
     assert result.returncode == 0, result.stderr
