@@ -51,8 +51,9 @@ def _load_dac_once(model_type: str, bitrate: str):
             warnings.simplefilter("ignore")
             import dac.utils
     except ImportError as exc:
-        raise MissingPackage(f"Python package missing: {exc.name.split('.')[0]}; .dac needs the optional "
-                                f"DAC install (run: make dac)") from None
+        package = (exc.name or "dac").split(".")[0]
+        raise MissingPackage(f"Python package missing: {package}; .dac needs the optional DAC "
+                             f"install (run: make dac)") from None
     path = dac_weights_path(model_type, bitrate)
     cached = os.path.exists(path)
     try:
