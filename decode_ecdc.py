@@ -20,7 +20,7 @@ from codec_toolkit import errors  # the standard library only: it speaks when nu
 
 try:
     import neural_codec as nc
-    from codec_toolkit import audio, dac_file, ecdc, legacy_snac, ncdc, runtime
+    from codec_toolkit import audio, dac_file, ecdc, facts, legacy_snac, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
     sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
                          errors.missing_package(missing)))
@@ -56,6 +56,8 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         "model the file records; files naming an unknown model need this)")
     runtime.add_dac_arguments(parser)
     runtime.add_run_arguments(parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {facts.version()}",
+                        help="print the toolkit's version and exit")
     return parser
 
 

@@ -65,6 +65,8 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         help="sample rate of the original file, recorded so decoding can "
                         "restore it (default: INPUT's rate)")
     runtime.add_run_arguments(parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {facts.version()}",
+                        help="print the toolkit's version and exit")
     return parser
 
 

@@ -30,7 +30,8 @@ def _field(value: str) -> str | None:
     return None if value == "-" else value
 
 
-_ROWS = _rows(os.path.join(os.path.dirname(os.path.abspath(__file__)), "facts.tsv"))
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROWS = _rows(os.path.join(_HERE, "facts.tsv"))
 
 CODECS: tuple[Codec, ...] = tuple(
     Codec(ext, runner, None if _field(magic) is None else bytes.fromhex(magic),
@@ -59,6 +60,12 @@ ENCODEC_BITRATES: dict[str, int] = {
 DAC_MODELS: dict[tuple[str, str], tuple[int, str]] = {
     (model, bitrate): (int(books), tag)
     for kind, model, bitrate, books, tag in (r for r in _ROWS if r[0] == "dac_model")}
+
+
+def version() -> str:
+    """The toolkit's version, from the file VERSION at the top of the checkout (its one place)."""
+    with open(os.path.join(_HERE, os.pardir, "VERSION"), encoding="utf-8") as fo:
+        return fo.read().strip()
 
 
 def codec(ext: str) -> Codec:
