@@ -328,7 +328,7 @@ setup() {
   assert_equal "$stderr" ''
   run -0 info_of out/clip.ecdc
   assert_output "$(printf '%s\n' container=ecdc codec=ecdc model=encodec_24khz sample_rate=24000 \
-    source_rate=24000 samples=36000 duration=1.500 codebooks=2 bytes=$(size_of out/clip.ecdc) \
+    source_rate=24000 samples=36000 duration=1.500 codebooks=2 "bytes=$(size_of out/clip.ecdc)" \
     kbps=1.93 lm=0)"
 }
 
@@ -375,7 +375,7 @@ setup() {
   run -0 info_of out/clip.snac
   assert_output "$(printf '%s\n' container=snac codec=snac model=hubertsiuzdak/snac_24khz \
     sample_rate=24000 source_rate=24000 samples=36000 duration=1.500 levels=3 \
-    bytes=$(size_of out/clip.snac) kbps=1.23 bits=12)"
+    "bytes=$(size_of out/clip.snac)" kbps=1.23 bits=12)"
 }
 
 @test ".snac of a stereo 44.1 kHz MP3 is downmixed and records 44100 as the source rate" {
@@ -420,7 +420,7 @@ setup() {
   run -0 info_of out/clip.mimi
   assert_output "$(printf '%s\n' container=mimi codec=mimi model=kyutai/mimi sample_rate=24000 \
     source_rate=44100 samples=24000 duration=1.000 codebooks=8 levels=8 \
-    bytes=$(size_of out/clip.mimi) kbps=1.63 bits=11)"
+    "bytes=$(size_of out/clip.mimi)" kbps=1.63 bits=11)"
 }
 
 @test "MIMI_CODEBOOKS sets the codebooks kept: 11 bits each per 80 ms frame" {
