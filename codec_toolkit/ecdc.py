@@ -98,7 +98,7 @@ def info_fields(fo: tp.BinaryIO) -> dict[str, tp.Any]:
     header = read_ecdc_header(fo)
     if not header.use_lm:
         read_ecdc_packed(fo, header)
-    return {"container": "ecdc", "codec": "ecdc", "model": header.model,
+    return {"container": "ecdc", "codec": "encodec", "model": header.model,
             "sample_rate": ECDC_RATE, "source_rate": header.source_rate or ECDC_RATE,
             "samples": header.length, "duration": header.length / ECDC_RATE,
             "codebooks": header.codebooks, "lm": int(header.use_lm)}

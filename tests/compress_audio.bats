@@ -327,7 +327,7 @@ setup() {
   refute_output
   assert_equal "$stderr" ''
   run -0 info_of out/clip.ecdc
-  assert_output "$(printf '%s\n' container=ecdc codec=ecdc model=encodec_24khz sample_rate=24000 \
+  assert_output "$(printf '%s\n' container=ecdc codec=encodec model=encodec_24khz sample_rate=24000 \
     source_rate=24000 samples=36000 duration=1.500 codebooks=2 "bytes=$(size_of out/clip.ecdc)" \
     kbps=1.93 lm=0)"
 }

@@ -97,7 +97,7 @@ def test_ecdc_info_of_our_file(cli, tmp_path):
         write_ecdc_header(fo, EcdcHeader(24000, 4, False, 32000))
         write_ecdc_packed(fo, np.zeros((4, 75), dtype=np.int64))
     assert info_of(cli, path) == expected(path, {
-        "container": "ecdc", "codec": "ecdc", "model": "encodec_24khz", "sample_rate": "24000",
+        "container": "ecdc", "codec": "encodec", "model": "encodec_24khz", "sample_rate": "24000",
         "source_rate": "32000", "codebooks": "4", "lm": "0"}, 24000, 24000)
 
 
@@ -114,7 +114,7 @@ def test_ecdc_info_of_a_file_written_by_the_encodec_package(cli, tmp_path):
         packer.flush()
     # encodec records no source rate: its input was at the model's 24 kHz
     assert info_of(cli, path) == expected(path, {
-        "container": "ecdc", "codec": "ecdc", "model": "encodec_24khz", "sample_rate": "24000",
+        "container": "ecdc", "codec": "encodec", "model": "encodec_24khz", "sample_rate": "24000",
         "source_rate": "24000", "codebooks": "8", "lm": "0"}, 23999, 24000)
 
 

@@ -379,7 +379,7 @@ def test_ecdc_written_by_encodec_compress_decodes_with_decode_ecdc(use_lm, encod
 
     rc, out, _ = cli(decode_ecdc.main, "--info", tmp_path / "theirs.ecdc")
     assert rc == 0
-    for line in ("codec=ecdc", "source_rate=24000", f"samples={ECDC_LENGTH}", "codebooks=8",
+    for line in ("codec=encodec", "source_rate=24000", f"samples={ECDC_LENGTH}", "codebooks=8",
                  f"bytes={len(data)}", f"lm={int(use_lm)}"):
         assert f"{line}\n" in out
 
@@ -488,7 +488,7 @@ def test_decode_info_prints_key_value_lines_without_importing_torch(kind, tmp_pa
         with open(path, "wb") as fo:
             write_ecdc_header(fo, EcdcHeader(24123, 8, True, 44100))
             fo.write(b"\0" * 20)
-        expected = {"container": "ecdc", "codec": "ecdc", "model": "encodec_24khz",
+        expected = {"container": "ecdc", "codec": "encodec", "model": "encodec_24khz",
                     "sample_rate": "24000", "source_rate": "44100", "samples": "24123",
                     "duration": "1.005", "codebooks": "8", "bytes": str(path.stat().st_size),
                     "kbps": f"{path.stat().st_size * 8 / (24123 / 24000) / 1000:.2f}",
