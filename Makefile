@@ -15,7 +15,8 @@ RUNTIME_PACKAGES := ffmpeg codec2
 DEMO_PACKAGES := espeak-ng
 TEST_PACKAGES := bats bats-assert bats-support bats-file shellcheck
 SHELL_SOURCES := compress_audio.sh decompress_audio.sh $(wildcard lib/*.bash) benchmarks/demo.sh \
-  benchmarks/settings.sh $(wildcard tests/test_helper/*.bash)
+  benchmarks/settings.sh benchmarks/output_hashes.sh benchmarks/batch_startup.sh \
+  $(wildcard tests/test_helper/*.bash)
 
 # apt_install PACKAGES: install the Debian packages that are missing (root or sudo), or say which.
 define apt_install

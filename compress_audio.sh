@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Usage: compress_audio.sh [-f] [-q] [--] INPUT OUTPUT
+#        compress_audio.sh [-f] [-q] -c EXT [--] INPUT|- OUTPUT|-
 #        compress_audio.sh [-f] [-q] [-j N] -c EXT -o DIR [--] INPUT...
+#        compress_audio.sh --version [-v]
 #
 # Compress any audio FFmpeg can read into a low-bitrate codec chosen by OUTPUT's extension:
 #   .ecdc    EnCodec 24 kHz, 1.5-24 kbps         .snac    SNAC 24/32/44 kHz, 0.98-2.6 kbps
@@ -12,17 +14,23 @@
 # INPUT is downmixed to mono and resampled to the codec's rate; its sample rate is recorded
 # (.ecdc, .snac, .mimi, .dac, .semanticodec, .opus) so decompress_audio.sh can restore it.
 #
-# The second form compresses many inputs into DIR as NAME.EXT, loading each model once per
+# INPUT "-" reads standard input (spooled to the work directory first) and OUTPUT "-" writes
+# standard output, whose codec -c names; -c with a named OUTPUT must agree with its extension.
+#
+# The batch form compresses many inputs into DIR as NAME.EXT, loading each model once per
 # worker; a failing input is reported and skipped, and the exit code is then 8.
 #
-# Options:
+# Options (GNU syntax: -fq, --jobs=4 or --jobs 4, options after the operands; -- ends them):
 #   -f, --force         replace OUTPUT if it already exists
-#   -c, --codec EXT     codec of a batch: ecdc, snac, mimi, dac, semanticodec, c2, opus,
-#                       lpcnet or nesc
+#   -y                  the same as -f (FFmpeg's spelling)
+#   -c, --codec EXT     codec of OUTPUT "-" or of a batch: ecdc, snac, mimi, dac, semanticodec,
+#                       c2, opus, lpcnet or nesc
 #   -o, --output-dir D  directory a batch writes into (must exist)
 #   -j, --jobs N        worker processes for a batch (default: 1)
 #   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
 #   -h, --help          show this help and exit
+#   --version           show the toolkit's version and exit; with -v (--verbose) also those
+#                       of Python, its codec packages and FFmpeg, for bug reports
 #
 # Environment:
 #   PYTHON_BIN        Python with the toolkit's packages (default: .venv/bin/python beside
@@ -58,8 +66,9 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# An argument for source: without one, bash takes seconds over a command line of 100,000 names.
 # shellcheck source=lib/toolkit.bash
-source "$SCRIPT_DIR/lib/toolkit.bash"
+source "$SCRIPT_DIR/lib/toolkit.bash" "$SCRIPT_DIR"
 
 # The knobs only this command reads; the shared ones are in lib/knobs.bash.
 : "${ENCODEC_ENC:=$SCRIPT_DIR/encode_ecdc.py}" "${C2ENC:=c2enc}" "${NESC_ENC:=/opt/nesc/nesc_enc}"
@@ -105,7 +114,13 @@ encode_neural() {
   to_pcm "$input" "$model_rate" f32le "$workdir/in.f32"
   run_helper "$ENCODEC_ENC" "${helper_args[@]}" --source-rate "$2" -- "$workdir/in.f32" \
     "$workdir/encoded"
-  cp -- "$workdir/encoded" "$3"
+  copy_encoded "$workdir/encoded" "$3"
+}
+
+# copy_encoded ENCODED STAGED: the helper's result into the staged file beside OUTPUT.
+copy_encoded() {
+  local reason
+  reason=$(cp -- "$1" "$2" 2>&1) || die 7 "$output: cannot write (${reason##*: })"
 }
 
 encode_c2() {
@@ -151,7 +166,7 @@ encode() {
 compress_item() {
   local output source_rate
   input=$2
-  output=$(batch_output "$input")
+  batch_output output "$input"
   check_input "$input"
   check_output "$input" "$output" "$force"
   source_rate=$(probe_rate "$input")
@@ -169,6 +184,16 @@ compress_item() {
   fi
 }
 
+# commit_encoded DIR: a batch item's encoded file into place, staged beside its output.
+commit_encoded() {
+  local output
+  output=$(<"$1/destination")
+  trap '[[ -z ${staged:-} ]] || rm -f -- "$staged"' EXIT
+  stage_output "$output"
+  copy_encoded "$1/encoded" "$staged"
+  commit_output "$output"
+}
+
 compress_batch() {
   local dir
   check_batch "$@"
@@ -178,40 +203,44 @@ compress_batch() {
     run_neural_batch "$ENCODEC_ENC" "${helper_args[@]}"
     for dir in "$workdir"/*/; do
       [[ -e $dir/item ]] || continue
-      if [[ -s $dir/encoded ]]; then
-        stage_output "$(<"$dir/destination")"
-        cp -- "$dir/encoded" "$staged"
-        commit_output "$(<"$dir/destination")"
-      else
-        echo 1 >"$dir/status"
-      fi
+      # In a subshell: a write that fails (a full disk) fails this item, not the batch.
+      ( [[ -s $dir/encoded ]] && commit_encoded "$dir" ) || echo 1 >"$dir/status"
     done
   fi
   finish_batch "$#"
 }
 
-# own_option OPTION [VALUE]: parse_options' hook; this command has no options of its own. A -r
-# (decompress_audio.sh's --rate) with nothing after it has always been told that it lacks a
-# rate before being refused as unknown; that message is kept.
-own_option() {
-  case $1 in
-    -r | --rate) (($# == 2)) || die 2 "$1 needs a sample rate in Hz" ;;
-  esac
-  return 1
+# This command has no options of its own, but getopt is told of decompress_audio.sh's -r
+# (--rate) so that a -r with nothing after it is told that it lacks a rate, as it always was,
+# before own_option refuses it as unknown.
+OWN_SHORT=r: OWN_LONG=rate:
+own_option() { return 1; }
+
+# pick_codec: the codec that -c or OUTPUT's extension names (they must agree when both do).
+pick_codec() {
+  local named
+  if [[ -n $batch_ext ]]; then
+    codec=$(codec_of "x.$batch_ext") ||
+      die 2 "-c $batch_ext: unknown codec; supported: ${CODEC_EXTENSIONS[*]}"
+  fi
+  if [[ -n $outdir ]]; then
+    [[ -n $batch_ext ]] || die 2 "a batch needs -c EXT"
+  elif [[ ${positional[1]} == - ]]; then
+    [[ -n $batch_ext ]] || die 2 "-: standard output has no extension; name the codec with -c EXT"
+  else
+    named=$(codec_of "${positional[1]}") ||
+      die 2 "${positional[1]}: unknown extension; supported: ${CODEC_EXTENSIONS[*]}"
+    [[ -z $batch_ext || $named == "$codec" ]] ||
+      die 2 "${positional[1]}: the extension says .$named but -c says .$codec"
+    codec=$named
+  fi
 }
 
 main() {
-  local output source_rate
+  local source_rate
   parse_options "$@"
-  if [[ -n $outdir ]]; then
-    [[ -n $batch_ext ]] || die 2 "a batch needs -c EXT"
-    codec=$(codec_of "x.$batch_ext") ||
-      die 2 "-c $batch_ext: unknown codec; supported: ${CODEC_EXTENSIONS[*]}"
-  else
-    output=${positional[1]}
-    codec=$(codec_of "$output") ||
-      die 2 "$output: unknown extension; supported: ${CODEC_EXTENSIONS[*]}"
-  fi
+  check_operands
+  pick_codec
   validate_env
   require_tool FFMPEG "$FFMPEG"
   require_tool FFPROBE "$FFPROBE"
@@ -220,15 +249,16 @@ main() {
     compress_batch "${positional[@]}"
     return
   fi
-  input=${positional[0]}
+  make_workdir
+  open_operands "${positional[@]}" "$codec"
   check_input "$input"
   check_output "$input" "$output" "$force"
-  make_workdir
   source_rate=$(probe_rate "$input")
   stage_output "$output"
   encode "$codec" "$source_rate" "$staged"
   [[ -s $staged ]] || die 6 "the $codec encoder wrote nothing"
   commit_output "$output"
+  finish_stdout
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

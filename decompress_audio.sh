@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Usage: decompress_audio.sh [-f] [-q] [-r HZ] [--] INPUT OUTPUT
+#        decompress_audio.sh [-f] [-q] [-r HZ] [-c EXT] [--] INPUT|- OUTPUT|-
 #        decompress_audio.sh [-f] [-q] [-r HZ] [-j N] -o DIR [-c EXT] [--] INPUT...
+#        decompress_audio.sh --info [--json] [--] FILE...
+#        decompress_audio.sh --version [-v]
 #
 # Restore audio compressed by compress_audio.sh. INPUT is recognised by its first bytes:
 # .ecdc (EnCodec, also files of the encodec package), .snac (ours, or a legacy torch.save file),
@@ -11,17 +14,31 @@
 # .semanticodec, .opus), its original sample rate; otherwise the codec's own rate (8000 for .c2,
 # 16000 for .lpcnet/.nesc).
 #
-# The second form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says), loading
+# INPUT "-" reads standard input (spooled to the work directory first; recognised by content, so
+# not .lpcnet or .nesc) and OUTPUT "-" writes standard output in the format -c names (default:
+# wav); -c with a named OUTPUT must agree with its extension.
+#
+# The batch form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says), loading
 # each model once per worker; a failing input is reported and skipped, and the exit code is 8.
 #
-# Options:
+# --info prints what each FILE holds without loading a model: a block of key=value lines per
+# file (file=, container=, codec=, model=, sample_rate=, source_rate=, samples=, duration=,
+# codebooks= or levels=, bytes=, kbps=, as far as the container says), or with --json one JSON
+# object a line (FILE "-": standard input). A FILE it cannot read is reported, the others are
+# printed, and the exit code is 4.
+#
+# Options (GNU syntax: -fq, --jobs=4 or --jobs 4, options after the operands; -- ends them):
 #   -r, --rate HZ       sample rate of OUTPUT (default: as above)
 #   -f, --force         replace OUTPUT if it already exists
-#   -c, --codec EXT     audio format of a batch's outputs (default: wav)
+#   -y                  the same as -f (FFmpeg's spelling)
+#   -c, --codec EXT     audio format of OUTPUT "-" or of a batch's outputs (default: wav)
 #   -o, --output-dir D  directory a batch writes into (must exist)
 #   -j, --jobs N        worker processes for a batch (default: 1)
 #   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
+#   --info              describe each FILE instead of decoding it; --json: as JSON Lines
 #   -h, --help          show this help and exit
+#   --version           show the toolkit's version and exit; with -v (--verbose) also those
+#                       of Python, its codec packages and FFmpeg, for bug reports
 #
 # Environment:
 #   PYTHON_BIN        Python with the toolkit's packages (default: .venv/bin/python beside
@@ -51,8 +68,9 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+# An argument for source: without one, bash takes seconds over a command line of 100,000 names.
 # shellcheck source=lib/toolkit.bash
-source "$SCRIPT_DIR/lib/toolkit.bash"
+source "$SCRIPT_DIR/lib/toolkit.bash" "$SCRIPT_DIR"
 
 # The knobs only this command reads; the shared ones are in lib/knobs.bash. SNAC_MODEL_SET and
 # MIMI_MODEL_SET remember whether the user named a model (validate_env defaults them): only then
@@ -149,7 +167,7 @@ check_output_format() {
 decompress_item() {
   local output kind target
   input=$2
-  output=$(batch_output "$input")
+  batch_output output "$input"
   check_input "$input"
   check_output "$input" "$output" "$force"
   kind=$(container_of "$input")
@@ -191,31 +209,45 @@ decompress_batch() {
   finish_batch "$#"
 }
 
-# own_option OPTION [VALUE]: parse_options' hook for this command's own option, -r/--rate.
+# own_option OPTION VALUE: parse_options' hook for this command's own options.
+OWN_SHORT=r: OWN_LONG=rate:,info,json
 own_option() {
   case $1 in
-    -r | --rate)
-      (($# == 2)) || die 2 "$1 needs a sample rate in Hz"
-      rate=$2
-      ;;
+    -r | --rate) rate=$2 ;;
+    --info) info=1 ;;
+    --json) json=1 ;;
     *) return 1 ;;
   esac
 }
 
-main() {
-  local output kind
-  rate='' # -r, through own_option
-  parse_options "$@"
-  [[ -z $rate ]] || in_range "$rate" 1000 384000 ||
-    die 2 "--rate $rate: expected a sample rate in Hz from 1000 to 384000"
-  if [[ -n $outdir ]]; then
+# pick_format: the audio format, from -c (default wav) for a batch or OUTPUT "-", else from
+# OUTPUT's extension, with which a -c must agree.
+pick_format() {
+  local ext
+  if [[ -n $outdir || -n $batch_ext || ${positional[1]} == - ]]; then
     batch_ext=${batch_ext:-wav}
     [[ " ${OUTPUT_EXTENSIONS[*]} " == *" .${batch_ext,,} "* ]] ||
       die 2 "-c $batch_ext: unknown audio format; supported: ${OUTPUT_EXTENSIONS[*]}"
-  else
-    output=${positional[1]}
-    check_output_format "$output"
   fi
+  [[ -z $outdir && ${positional[1]} != - ]] || return 0
+  check_output_format "${positional[1]}"
+  ext=${positional[1]##*.}
+  [[ -z $batch_ext || ${ext,,} == "${batch_ext,,}" ]] ||
+    die 2 "${positional[1]}: the extension says .$ext but -c says .$batch_ext"
+}
+
+main() {
+  local kind
+  rate='' info=0 json=0 # through own_option
+  parse_options "$@"
+  if ((info)); then
+    describe_files "$json" "${positional[@]}"
+  fi
+  ((!json)) || die 2 "--json goes with --info (see --help)"
+  check_operands
+  [[ -z $rate ]] || in_range "$rate" 1000 384000 ||
+    die 2 "--rate $rate: expected a sample rate in Hz from 1000 to 384000"
+  pick_format
   validate_env
   require_tool FFMPEG "$FFMPEG"
   require_tool FFPROBE "$FFPROBE"
@@ -224,13 +256,14 @@ main() {
     decompress_batch "${positional[@]}"
     return
   fi
-  input=${positional[0]}
+  make_workdir
+  open_operands "${positional[@]}" "$batch_ext"
   check_input "$input"
   check_output "$input" "$output" "$force"
   kind=$(container_of "$input")
-  make_workdir
   decode "$kind"
   render "$output"
+  finish_stdout
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

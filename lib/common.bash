@@ -3,11 +3,14 @@
 
 PROG=${0##*/}
 
-# die CODE MESSAGE...: "PROG: MESSAGE" on one line to stderr, then exit CODE.
+# die CODE MESSAGE...: "PROG: MESSAGE" on one line to stderr, then exit CODE. A spooled standard
+# input (lib/pipes.bash) is called what it is, not by its temporary name.
 die() {
-  local code=$1
+  local code=$1 message
   shift
-  printf '%s: %s\n' "$PROG" "$*" >&2
+  message=$*
+  [[ -z ${STDIN_SPOOL:-} ]] || message=${message//"$STDIN_SPOOL"/standard input}
+  printf '%s: %s\n' "$PROG" "$message" >&2
   exit "$code"
 }
 

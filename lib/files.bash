@@ -2,11 +2,22 @@
 # Files: INPUT and OUTPUT checked before any work, one work directory removed by a trap on
 # EXIT, and results staged beside OUTPUT and renamed into place only on success.
 
+# input_problem VAR FILE: true, with the message in VAR, when FILE cannot be an input. Builtins
+# only, so a batch checks a corpus of names without a process per name.
+input_problem() {
+  local what
+  if [[ ! -e $2 ]]; then what='no such file'
+  elif [[ -d $2 ]]; then what='is a directory'
+  elif [[ ! -r $2 ]]; then what='permission denied'
+  elif [[ ! -s $2 ]]; then what='file is empty'
+  else return 1
+  fi
+  printf -v "$1" '%s: %s' "$2" "$what"
+}
+
 check_input() {
-  [[ -e $1 ]] || die 4 "$1: no such file"
-  [[ ! -d $1 ]] || die 4 "$1: is a directory"
-  [[ -r $1 ]] || die 4 "$1: permission denied"
-  [[ -s $1 ]] || die 4 "$1: file is empty"
+  local problem
+  ! input_problem problem "$1" || die 4 "$problem"
 }
 
 # check_output INPUT OUTPUT FORCE
@@ -35,7 +46,7 @@ interrupted() {
   exit "$1"
 }
 
-# Background workers of a batch ignore SIGINT (no job control), so they are stopped here.
+# The workers of a batch ignore SIGINT (lib/batch.bash), so they are stopped here.
 cleanup() {
   local pids
   trap '' INT TERM

@@ -26,7 +26,7 @@ helper_command() {
 run_helper() {
   local status=0
   helper_command "$@"
-  "${helper_cmd[@]}" || status=$?
+  naming_stdin "${helper_cmd[@]}" || status=$?
   case $status in
     0) ;;
     130 | 143) [[ $BASHPID != "$$" ]] || interrupted "$status"; exit "$status" ;;

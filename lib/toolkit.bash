@@ -11,6 +11,8 @@ source "$SCRIPT_DIR/lib/facts.bash"
 source "$SCRIPT_DIR/lib/knobs.bash"
 # shellcheck source=lib/options.bash
 source "$SCRIPT_DIR/lib/options.bash"
+# shellcheck source=lib/version.bash
+source "$SCRIPT_DIR/lib/version.bash"
 # shellcheck source=lib/files.bash
 source "$SCRIPT_DIR/lib/files.bash"
 # shellcheck source=lib/tools.bash
@@ -19,3 +21,7 @@ source "$SCRIPT_DIR/lib/tools.bash"
 source "$SCRIPT_DIR/lib/helpers.bash"
 # shellcheck source=lib/batch.bash
 source "$SCRIPT_DIR/lib/batch.bash"
+# shellcheck source=lib/pipes.bash
+source "$SCRIPT_DIR/lib/pipes.bash"
+# shellcheck source=lib/info.bash
+source "$SCRIPT_DIR/lib/info.bash"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # workdir is made by make_workdir (lib/files.bash)
 # The external programs: FFmpeg and the codec binaries, each named by a knob (FFMPEG, C2ENC, ...).
 
 # require_tool VAR PROGRAM: PROGRAM (named by variable VAR) must be runnable.
@@ -11,14 +12,29 @@ require_tool() {
   fi
 }
 
-# run_ffmpeg EXIT_CODE WHAT FFMPEG_ARGS...: on failure, die naming WHAT with FFmpeg's last word.
-# shellcheck disable=SC2154 # workdir is made by make_workdir (lib/files.bash)
+# run_ffmpeg EXIT_CODE WHAT FFMPEG_ARGS...: on failure, die naming WHAT with FFmpeg's last word;
+# a full disk is exit 7, naming where FFmpeg was writing (its last argument).
 run_ffmpeg() {
-  local code=$1 what=$2
+  local code=$1 what=$2 log status=0
   shift 2
-  # In braces, so that bash's own "Terminated" for a killed FFmpeg goes to the log too.
-  { "$FFMPEG" -nostdin -hide_banner -loglevel error -y "$@"; } 2>"$workdir/ffmpeg.log" ||
-    die "$code" "$what: FFmpeg failed: $(tail -n 1 "$workdir/ffmpeg.log")"
+  # The log is kept in memory: on a full disk a log file would be empty. In braces, so that
+  # bash's own "Terminated" for a killed FFmpeg goes to the log too; FFmpeg's stdout stays ours.
+  { log=$({ "$FFMPEG" -nostdin -hide_banner -loglevel error -y "$@" 3>&-; } 2>&1 >&3); } 3>&1 ||
+    status=$?
+  # FFmpeg can exit 0 after a write failed with ENOSPC, leaving a truncated file.
+  [[ $log != *"No space left on device"* ]] || no_space "$what" "${*: -1}"
+  ((status == 0)) || die "$code" "$what: FFmpeg failed: ${log##*$'\n'}"
+}
+
+# no_space WHAT FILE: die 7, naming the directory of FILE that ran out of space.
+no_space() {
+  local file=${2#file:} dir
+  if [[ $file == "$workdir"/* ]]; then
+    dir="${workdir%/*} (TMPDIR)"
+  else
+    dir=$(dirname -- "$file")
+  fi
+  die 7 "$1: no space left on device in $dir"
 }
 
 # probe_rate FILE: sample rate of FILE's first audio stream.

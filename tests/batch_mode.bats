@@ -400,3 +400,49 @@ SH
   refute_regex "$stderr" 'x\.xyz'
   assert_regex "$stderr" '^decompress_audio\.sh: -c xyz: '
 }
+
+@test "a batch in which every input fails still exits 8 and says how many failed" {
+  run -8 --separate-stderr compress_audio.sh -c opus -o out missing-1.wav missing-2.wav \
+    missing-3.wav
+  refute_output
+  assert_equal "${#stderr_lines[@]}" 4
+  assert_equal "${stderr_lines[0]}" 'compress_audio.sh: missing-1.wav: no such file'
+  assert_equal "${stderr_lines[3]}" 'compress_audio.sh: 3 of 3 files failed'
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "rerunning a finished batch without -f fails every item with exit 8 and the count" {
+  run -0 compress_audio.sh -c opus -o out "$CLIPS/mono24k.wav" "$CLIPS/mono8k.wav"
+  run -8 --separate-stderr compress_audio.sh -c opus -o out "$CLIPS/mono24k.wav" \
+    "$CLIPS/mono8k.wav"
+  assert_equal "${stderr_lines[2]}" 'compress_audio.sh: 2 of 2 files failed'
+  run -0 compress_audio.sh -c snac -o out "$CLIPS/mono24k.wav"
+  run -8 --separate-stderr compress_audio.sh -c snac -o out "$CLIPS/mono24k.wav"
+  assert_equal "${stderr_lines[1]}" 'compress_audio.sh: 1 of 1 files failed'
+}
+
+@test "a decompress batch in which every input fails exits 8 and says how many failed" {
+  echo 'not a container' >a.snac
+  run -8 --separate-stderr decompress_audio.sh -o out a.snac missing.ecdc
+  refute_output
+  assert_equal "${stderr_lines[-1]}" 'decompress_audio.sh: 2 of 2 files failed'
+  assert_dir_empty out
+}
+
+@test "a neural batch whose output directory is full reports each file and exits 8" {
+  [[ $(id -u) == 0 ]] || skip 'mounting a small tmpfs needs root'
+  mkdir full
+  mount -t tmpfs -o size=64k tmpfs full || skip 'cannot mount a tmpfs here'
+  cat /dev/zero >full/filler 2>/dev/null || true
+  run --separate-stderr compress_audio.sh -c snac -o full "$CLIPS/mono24k.wav" \
+    "$CLIPS/mono48k.flac"
+  local leftovers
+  leftovers=$(find full -name '.*' | wc -l)
+  umount full
+  assert_equal "$status" 8
+  assert_equal "$leftovers" 0
+  assert_equal "${stderr_lines[-1]}" 'compress_audio.sh: 2 of 2 files failed'
+  assert_equal "${stderr_lines[0]}" \
+    'compress_audio.sh: full/mono24k.snac: cannot write (No space left on device)'
+}

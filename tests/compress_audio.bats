@@ -1029,3 +1029,34 @@ fails_keeping_output() {
   done
   assert_equal "$(find out -mindepth 1 | wc -l)" 8
 }
+
+@test "a TMPDIR on a full disk is reported as no space left on device (exit 7)" {
+  [[ $(id -u) == 0 ]] || skip 'mounting a small tmpfs needs root'
+  mkdir full
+  mount -t tmpfs -o size=128k tmpfs full || skip 'cannot mount a tmpfs here'
+  run --separate-stderr env TMPDIR="$PWD/full" compress_audio.sh "$REF/mono48k.flac" out/a.snac
+  local leftovers
+  leftovers=$(ls -A full)
+  umount full
+  assert_equal "$status" 7
+  assert_equal "$stderr" \
+    "compress_audio.sh: $REF/mono48k.flac: no space left on device in $PWD/full (TMPDIR)"
+  assert_equal "$leftovers" ''
+  assert_dir_empty out
+}
+
+@test "FFmpeg's no space left on device is exit 7 even when FFmpeg itself exits 0" {
+  mkdir bin
+  cat >bin/ffmpeg <<'STUB'
+#!/usr/bin/env bash
+echo 'Error writing trailer: No space left on device' >&2
+exit 0
+STUB
+  chmod +x bin/ffmpeg
+  run -7 --separate-stderr env FFMPEG="$PWD/bin/ffmpeg" compress_audio.sh "$REF/mono24k.wav" \
+    out/a.opus
+  assert_equal "$stderr" \
+    "compress_audio.sh: $REF/mono24k.wav: no space left on device in ${TMPDIR%/} (TMPDIR)"
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}

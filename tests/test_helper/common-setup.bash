@@ -21,7 +21,7 @@ PATH=$REPO_ROOT:$PATH
 : "${TEST_MODEL_CACHE:=$REPO_ROOT/.cache/test-models}"
 export TEST_MODEL_CACHE
 export HF_HOME=$TEST_MODEL_CACHE/hf TORCH_HOME=$TEST_MODEL_CACHE/torch HF_HUB_OFFLINE=1
-# ONNX exports of the test models (neural_codec.SnacGraphs), made once per cache.
+# ONNX exports of the test models (codec_toolkit.snac_onnx.SnacGraphs), made once per cache.
 export XDG_CACHE_HOME=$TEST_MODEL_CACHE/xdg
 
 # The Python of the toolkit, for the fixture script and `decode_ecdc.py --info`.
