@@ -108,10 +108,15 @@ decode_c2() {
   decoded=(-f s16le -ar 8000 -ac 1 -i "file:$workdir/out.raw")
 }
 
+# An .opus without a SOURCE_RATE tag (not written by compress_audio.sh) decodes at Opus's 48 kHz;
+# a tag that is no plausible rate (facts.tsv's sample_rates) is a bad field, as in the containers.
 decode_opus() {
-  native_rate=$("$FFPROBE" -v error -show_entries stream_tags=SOURCE_RATE -of csv=p=0 \
-    "file:$input" 2>/dev/null) || die 4 "$input: not a valid Ogg file"
-  is_uint "${native_rate:-x}" || native_rate=48000
+  local tag
+  tag=$("$FFPROBE" -v error -select_streams a:0 -show_entries stream_tags=SOURCE_RATE \
+    -of csv=p=0 "file:$input" 2>/dev/null) || die 4 "$input: not a valid Ogg file"
+  native_rate=${tag:-48000}
+  in_range "$native_rate" 1000 384000 ||
+    die 4 "$input: SOURCE_RATE tag $tag is not a sample rate from 1000 to 384000 Hz"
   decoded=(-i "file:$input")
 }
 

@@ -13,13 +13,14 @@ import io
 import os
 import sys
 
+from codec_toolkit import errors  # the standard library only: it speaks when numpy is missing
+
 try:
     import neural_codec as nc
-    from codec_toolkit import audio, binary, errors, facts, ncdc, runtime
+    from codec_toolkit import audio, binary, facts, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
-    print(f"{os.environ.get('NEURAL_CODEC_PROG') or os.path.basename(__file__)}: Python package "
-          f"missing: {missing.name} (run: make setup)", file=sys.stderr)
-    sys.exit(3)
+    sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
+                         errors.missing_package(missing)))
 except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted" themselves
     sys.exit(130)
 
@@ -64,6 +65,8 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         help="sample rate of the original file, recorded so decoding can "
                         "restore it (default: INPUT's rate)")
     runtime.add_run_arguments(parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {facts.version()}",
+                        help="print the toolkit's version and exit")
     return parser
 
 
@@ -76,9 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         if codec not in nc.CODECS:
             raise errors.UsageError(f"{output}: unknown extension; use "
                                     f"{', '.join('.' + name for name in nc.CODECS)}, or --codec")
-        if source_rate is not None and not 1 <= source_rate <= binary.MAX_RATE:
+        if source_rate is not None and not binary.MIN_RATE <= source_rate <= binary.MAX_RATE:
+            # What every container's reader would refuse as a bad field.
             raise errors.BadValue(f"source rate {source_rate} Hz is out of range "
-                                  f"1..{binary.MAX_RATE}")
+                                  f"{binary.MIN_RATE}..{binary.MAX_RATE} Hz")
         rate = args.sample_rate or _rate_of(input_path)
         if args.raw:
             samples = audio.read_raw_audio(input_path)
