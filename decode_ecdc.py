@@ -20,7 +20,7 @@ from codec_toolkit import errors  # the standard library only: it speaks when nu
 
 try:
     import neural_codec as nc
-    from codec_toolkit import audio, dac_file, ecdc, facts, legacy_snac, ncdc, runtime
+    from codec_toolkit import audio, codes, dac_file, ecdc, facts, legacy_snac, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
     sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
                          errors.missing_package(missing)))
@@ -43,6 +43,10 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         f"{', '.join(INFO_KEYS)} where known, then the container's own")
     parser.add_argument("--json", action="store_true",
                         help="with --info: the fields as one JSON object")
+    parser.add_argument("--codes", action="store_true",
+                        help="write INPUT's codes to OUTPUT as a NumPy .npz (arrays: README, "
+                        "'Codes for ML users') instead of decoding; loads no model, except the "
+                        "LM of an LM-coded .ecdc")
     parser.add_argument("--model", help="SNAC: hub id or local directory to decode with "
                         "(default: the model the file records; files naming an unknown model "
                         "need this)")
@@ -146,6 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         audio.write_audio(output, decoded.chunks, decoded.sample_rate, decoded.length)
         return decoded.source_rate
 
+    def export_one(input_path: str, output: str) -> None:
+        with naming(input_path):
+            opts = codes.ExportOptions(default_model=args.default_model,
+                                       sample_rate=args.sample_rate, dac_model=args.dac_model,
+                                       dac_bitrate=args.dac_bitrate)
+            arrays = codes.export_codes(input_path, container_of(input_path), opts)
+        audio.write_atomically(output, codes.save_codes(arrays))
+
     def decode_listed(fields: list[str]) -> None:
         source_rate = decode_one(fields[0], fields[1])
         print(f"{fields[1]}\t{source_rate}", flush=True)
@@ -166,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.output is None:
             raise errors.UsageError("OUTPUT is required unless --info is given")
-        decode_one(args.input, args.output)
+        if args.codes:
+            export_one(args.input, args.output)
+        else:
+            decode_one(args.input, args.output)
         return 0
 
     return nc.run_cli(prog, body)

@@ -2,6 +2,8 @@
 # Usage: decompress_audio.sh [-f] [-q] [-r HZ] [--] INPUT OUTPUT
 #        decompress_audio.sh [-f] [-q] [-r HZ] [-c EXT] [--] INPUT|- OUTPUT|-
 #        decompress_audio.sh [-f] [-q] [-r HZ] [-j N] -o DIR [-c EXT] [--] INPUT...
+#        decompress_audio.sh --codes [-f] [-q] [--] INPUT OUTPUT.npz
+#        decompress_audio.sh --codes [-f] [-q] [-j N] -o DIR [--] INPUT...
 #        decompress_audio.sh --info [--json] [--] FILE...
 #        decompress_audio.sh --version [-v]
 #
@@ -21,6 +23,11 @@
 # The batch form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says), loading
 # each model once per worker; a failing input is reported and skipped, and the exit code is 8.
 #
+# --codes writes the codes of INPUT (.ecdc, .snac, .mimi, .dac, .semanticodec) as a NumPy .npz
+# instead of audio (a batch writes DIR/NAME.npz): one integer array per SNAC level or a
+# [codebooks, frames] array, plus codec, model and rates; the README, "Codes for ML users",
+# lists them. No model is loaded, except the LM of an LM-coded .ecdc.
+#
 # --info prints what each FILE holds without loading a model: a block of key=value lines per
 # file (file=, container=, codec=, model=, sample_rate=, source_rate=, samples=, duration=,
 # codebooks= or levels=, bytes=, kbps=, as far as the container says), or with --json one JSON
@@ -35,6 +42,7 @@
 #   -o, --output-dir D  directory a batch writes into (must exist)
 #   -j, --jobs N        worker processes for a batch (default: 1)
 #   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
+#   --codes             write the codes as .npz instead of decoding (see above)
 #   --info              describe each FILE instead of decoding it; --json: as JSON Lines
 #   -h, --help          show this help and exit
 #   --version           show the toolkit's version and exit; with -v (--verbose) also those
@@ -155,6 +163,28 @@ render() {
   commit_output "$1"
 }
 
+# export_codes INPUT OUTPUT: INPUT's codes into OUTPUT (.npz), staged beside it.
+export_codes() {
+  local kind reason
+  kind=$(container_of "$1")
+  runs_in_helper "$kind" ||
+    die 4 "$1: .$kind holds no codes to export (only .ecdc, .snac, .mimi, .dac, .semanticodec)"
+  decoder_args
+  run_helper "$ENCODEC_DEC" "${helper_args[@]}" --codes -- "$1" "$workdir/codes.npz"
+  stage_output "$2"
+  reason=$(cp -- "$workdir/codes.npz" "$staged" 2>&1) || die 7 "$2: cannot write (${reason##*: })"
+  commit_output "$2"
+}
+
+# pick_codes_format: --codes writes .npz: OUTPUT must say so, and a batch's -c may only.
+pick_codes_format() {
+  [[ -z $rate ]] || die 2 "--rate does not go with --codes"
+  [[ -z $batch_ext || ${batch_ext,,} == npz ]] || die 2 "-c $batch_ext: --codes writes .npz"
+  batch_ext=npz
+  [[ -n $outdir || ${positional[1]} == - || ${positional[1],,} == *.npz ]] ||
+    die 2 "${positional[1]}: --codes writes a NumPy .npz; name OUTPUT .npz"
+}
+
 # check_output_format OUTPUT
 check_output_format() {
   local ext=.${1##*.}
@@ -170,6 +200,10 @@ decompress_item() {
   batch_output output "$input"
   check_input "$input"
   check_output "$input" "$output" "$force"
+  if ((codes)); then
+    export_codes "$input" "$output"
+    return
+  fi
   kind=$(container_of "$input")
   if runs_in_helper "$kind"; then
     # Through a link of a plain name: the list is tab-separated lines.
@@ -210,12 +244,13 @@ decompress_batch() {
 }
 
 # own_option OPTION VALUE: parse_options' hook for this command's own options.
-OWN_SHORT=r: OWN_LONG=rate:,info,json
+OWN_SHORT=r: OWN_LONG=rate:,info,json,codes
 own_option() {
   case $1 in
     -r | --rate) rate=$2 ;;
     --info) info=1 ;;
     --json) json=1 ;;
+    --codes) codes=1 ;;
     *) return 1 ;;
   esac
 }
@@ -238,7 +273,7 @@ pick_format() {
 
 main() {
   local kind
-  rate='' info=0 json=0 # through own_option
+  rate='' info=0 json=0 codes=0 # through own_option
   parse_options "$@"
   if ((info)); then
     describe_files "$json" "${positional[@]}"
@@ -247,7 +282,7 @@ main() {
   check_operands
   [[ -z $rate ]] || in_range "$rate" 1000 384000 ||
     die 2 "--rate $rate: expected a sample rate in Hz from 1000 to 384000"
-  pick_format
+  if ((codes)); then pick_codes_format; else pick_format; fi
   validate_env
   require_tool FFMPEG "$FFMPEG"
   require_tool FFPROBE "$FFPROBE"
@@ -260,9 +295,13 @@ main() {
   open_operands "${positional[@]}" "$batch_ext"
   check_input "$input"
   check_output "$input" "$output" "$force"
-  kind=$(container_of "$input")
-  decode "$kind"
-  render "$output"
+  if ((codes)); then
+    export_codes "$input" "$output"
+  else
+    kind=$(container_of "$input")
+    decode "$kind"
+    render "$output"
+  fi
   finish_stdout
 }
 

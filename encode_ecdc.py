@@ -17,7 +17,7 @@ from codec_toolkit import errors  # the standard library only: it speaks when nu
 
 try:
     import neural_codec as nc
-    from codec_toolkit import audio, binary, facts, ncdc, runtime
+    from codec_toolkit import audio, binary, codes, facts, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
     sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
                          errors.missing_package(missing)))
@@ -38,6 +38,11 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--batch", metavar="LIST",
                         help="encode every file listed in LIST (tab-separated lines: input, "
                         "output, source rate, name), loading the model once")
+    parser.add_argument("--from-codes", action="store_true",
+                        help="INPUT is a NumPy .npz of codes (arrays: README, 'Codes for ML "
+                        "users'); build OUTPUT from them instead of encoding audio. Every array "
+                        "is checked; --model vouches for a SNAC or Mimi model outside the known "
+                        "set")
     parser.add_argument("--codec", choices=sorted(nc.CODECS),
                         help="codec to use (default: from OUTPUT's extension)")
     parser.add_argument("--bitrate", choices=BITRATES, default="1.5",
@@ -103,6 +108,19 @@ def main(argv: list[str] | None = None) -> int:
             raise errors.BadInput(f"{input_path}: {exc}") from None  # the file's own rate
         audio.write_atomically(output, buffer.getvalue())
 
+    def build_one(input_path: str, output: str) -> None:
+        codec = args.codec or os.path.splitext(output)[1].lstrip(".").lower()
+        if codec not in codes.CODES_CODECS:
+            raise errors.UsageError(f"{output}: codes build only "
+                                    f"{', '.join('.' + c for c in codes.CODES_CODECS)}")
+        buffer = io.BytesIO()
+        try:
+            codes.build_container(codes.load_codes(input_path), buffer, codec, args.model)
+        except errors.BadInput as exc:
+            raise type(exc)(exc if str(exc).startswith(input_path) else
+                            f"{input_path}: {exc}") from None
+        audio.write_atomically(output, buffer.getvalue())
+
     def body() -> int:
         if args.raw and not args.sample_rate:
             raise errors.UsageError("--raw needs --sample-rate")
@@ -113,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
                                 runtime.wants_progress(args))
         if args.input is None or args.output is None:
             raise errors.UsageError("INPUT and OUTPUT are required unless --batch is given")
-        encode_one(args.input, args.output, args.source_rate)
+        if args.from_codes:
+            build_one(args.input, args.output)
+        else:
+            encode_one(args.input, args.output, args.source_rate)
         return 0
 
     return nc.run_cli(prog, body)
