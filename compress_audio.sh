@@ -2,6 +2,7 @@
 # Usage: compress_audio.sh [-f] [-q] [--] INPUT OUTPUT
 #        compress_audio.sh [-f] [-q] -c EXT [--] INPUT|- OUTPUT|-
 #        compress_audio.sh [-f] [-q] [-j N] -c EXT -o DIR [--] INPUT...
+#        compress_audio.sh [-f] [-q] [--] CODES.npz OUTPUT
 #        compress_audio.sh --version [-v]
 #
 # Compress any audio FFmpeg can read into a low-bitrate codec chosen by OUTPUT's extension:
@@ -13,6 +14,10 @@
 #   .semanticodec  SemantiCodec 16 kHz, 0.31-1.40 kbps (optional, experimental: see README)
 # INPUT is downmixed to mono and resampled to the codec's rate; its sample rate is recorded
 # (.ecdc, .snac, .mimi, .dac, .semanticodec, .opus) so decompress_audio.sh can restore it.
+#
+# An INPUT named .npz holding codes (what a language model produced; arrays as in the README,
+# "Codes for ML users") is built into OUTPUT's container instead: .ecdc, .snac, .mimi, .dac or
+# .semanticodec, which must be the codec the .npz names. Every array is checked (exit 4).
 #
 # INPUT "-" reads standard input (spooled to the work directory first) and OUTPUT "-" writes
 # standard output, whose codec -c names; -c with a named OUTPUT must agree with its extension.
@@ -43,9 +48,10 @@
 #   ENCODEC_BITRATE   EnCodec kbps: 1.5, 3, 6, 12 or 24 (default: 1.5)
 #   ENCODEC_LM        1: entropy-code EnCodec with its language model; 0: plain (default: 0)
 #   SNAC_VARIANT      24khz, 32khz or 44khz; sets SNAC_MODEL and SNAC_SAMPLE_RATE (default: 24khz)
-#   SNAC_MODEL        SNAC hub id or local directory (default: hubertsiuzdak/snac_24khz)
+#   SNAC_MODEL        SNAC hub id or local directory (default: hubertsiuzdak/snac_24khz); for an
+#                     .npz of codes, vouches for the model it names when that is not a known one
 #   SNAC_SAMPLE_RATE  rate INPUT is resampled to for SNAC (default: 24000)
-#   MIMI_MODEL        Mimi hub id or local directory (default: kyutai/mimi)
+#   MIMI_MODEL        Mimi hub id or local directory (default: kyutai/mimi); vouches as SNAC_MODEL
 #   MIMI_CODEBOOKS    Mimi codebooks kept, 1 to 32; each adds 137.5 bps (default: 8)
 #   DAC_MODEL         DAC model: 44khz, 24khz or 16khz (default: 44khz)
 #   DAC_BITRATE       8kbps, or 16kbps for the 44khz model (default: 8kbps)
@@ -70,7 +76,10 @@ SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/toolkit.bash
 source "$SCRIPT_DIR/lib/toolkit.bash" "$SCRIPT_DIR"
 
-# The knobs only this command reads; the shared ones are in lib/knobs.bash.
+# The knobs only this command reads; the shared ones are in lib/knobs.bash. SNAC_MODEL_SET and
+# MIMI_MODEL_SET remember whether the user named a model: only then may an .npz of codes name
+# one outside the known set (as decompress_audio.sh decodes such files).
+SNAC_MODEL_SET=${SNAC_MODEL:+1} MIMI_MODEL_SET=${MIMI_MODEL:+1}
 : "${ENCODEC_ENC:=$SCRIPT_DIR/encode_ecdc.py}" "${C2ENC:=c2enc}" "${NESC_ENC:=/opt/nesc/nesc_enc}"
 # A walked file that FFprobe cannot read, in a batch's summary.
 NOT_INPUT='not audio'
@@ -153,6 +162,26 @@ encode_nesc() {
   to_pcm "$input" 16000 s16le "$workdir/in.pcm"
   expand_args "$NESC_ENC_ARGS" "$workdir/in.pcm" "$2"
   run_binary NESC_ENC "$NESC_ENC" "$2" "${expanded[@]}"
+}
+
+# is_codes_input INPUT: INPUT is an .npz of codes: named .npz, and a zip as every .npz is.
+is_codes_input() {
+  local ext=${1##*.} head
+  [[ $1 == *.* && ${ext,,} == npz ]] || return 1
+  head=$(od -An -tx1 -N4 -- "$1" | tr -d ' \n')
+  [[ $head == 504b0304 ]] || die 4 "$1: not an .npz file (no zip signature)"
+}
+
+# build_from_codes STAGED: the container of $codec from the .npz of codes $input. No model
+# runs, except EnCodec's language model for an .npz whose lm is true.
+build_from_codes() {
+  local args=(--from-codes --codec "$codec")
+  runs_in_helper "$codec" || die 2 "$output: .$codec holds no codes; an .npz of codes builds" \
+    ".ecdc, .snac, .mimi, .dac or .semanticodec"
+  [[ $codec != snac || -z $SNAC_MODEL_SET ]] || args+=(--model "$SNAC_MODEL")
+  [[ $codec != mimi || -z $MIMI_MODEL_SET ]] || args+=(--model "$MIMI_MODEL")
+  run_helper "$ENCODEC_ENC" "${args[@]}" -- "$input" "$workdir/encoded"
+  copy_encoded "$workdir/encoded" "$1"
 }
 
 # encode CODEC SOURCE_RATE STAGED: one input through its codec's encoder.
@@ -241,9 +270,14 @@ main() {
   open_operands "${positional[@]}" "$codec"
   check_input "$input"
   check_output "$input" "$output" "$force"
-  source_rate=$(probe_rate "$input")
-  stage_output "$output"
-  encode "$codec" "$source_rate" "$staged"
+  if is_codes_input "$input"; then
+    stage_output "$output"
+    build_from_codes "$staged"
+  else
+    source_rate=$(probe_rate "$input")
+    stage_output "$output"
+    encode "$codec" "$source_rate" "$staged"
+  fi
   [[ -s $staged ]] || die 6 "the $codec encoder wrote nothing"
   commit_output "$output"
   finish_stdout

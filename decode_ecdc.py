@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import typing as tp
 
+from codec_toolkit import errors  # the standard library only: it speaks when numpy is missing
+
 try:
     import neural_codec as nc
-    from codec_toolkit import audio, dac_file, ecdc, errors, legacy_snac, ncdc, runtime
+    from codec_toolkit import audio, codes, dac_file, ecdc, facts, legacy_snac, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
-    print(f"{os.environ.get('NEURAL_CODEC_PROG') or os.path.basename(__file__)}: Python package "
-          f"missing: {missing.name} (run: make setup)", file=sys.stderr)
-    sys.exit(3)
+    sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
+                         errors.missing_package(missing)))
 except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted" themselves
     sys.exit(130)
 
@@ -38,7 +40,14 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         "once; answers each line with its exit code, source rate and length in "
                         "ms")
     parser.add_argument("--info", action="store_true",
-                        help="print the container's fields as key=value lines and exit")
+                        help="print the container's fields as key=value lines and exit: "
+                        f"{', '.join(INFO_KEYS)} where known, then the container's own")
+    parser.add_argument("--json", action="store_true",
+                        help="with --info: the fields as one JSON object")
+    parser.add_argument("--codes", action="store_true",
+                        help="write INPUT's codes to OUTPUT as a NumPy .npz (arrays: README, "
+                        "'Codes for ML users') instead of decoding; loads no model, except the "
+                        "LM of an LM-coded .ecdc")
     parser.add_argument("--model", help="SNAC: hub id or local directory to decode with "
                         "(default: the model the file records; files naming an unknown model "
                         "need this)")
@@ -52,6 +61,8 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         "model the file records; files naming an unknown model need this)")
     runtime.add_dac_arguments(parser)
     runtime.add_run_arguments(parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {facts.version()}",
+                        help="print the toolkit's version and exit")
     return parser
 
 
@@ -68,33 +79,43 @@ def container_of(path: str) -> str:
     return kind
 
 
-def info(path: str) -> dict:
-    """The container's fields, read without loading a model."""
+# --info's keys, printed in this order where the container knows them; its own follow.
+# samples counts at sample_rate (.dac: at source_rate, the only rate it records); duration is in
+# seconds, bytes the file's size, kbps bytes * 8 / duration / 1000.
+INFO_KEYS = ("container", "codec", "model", "sample_rate", "source_rate", "samples", "duration",
+             "codebooks", "levels", "streams", "bytes", "kbps")
+INFO_DECIMALS = {"duration": 3, "kbps": 2, "input_db": 2}  # the float fields
+
+
+def info(path: str) -> dict[str, tp.Any]:
+    """The container's fields, read and checked without loading a model (INFO_KEYS)."""
     kind = container_of(path)
+    module = {"ecdc": ecdc, "dac": dac_file, "snac-legacy": legacy_snac}.get(kind, ncdc)
     with open(path, "rb") as fo:
-        if kind == "ecdc":
-            header = ecdc.read_ecdc_header(fo)
-            return {"container": "ecdc", "model": header.model, "sample_rate": ecdc.ECDC_RATE,
-                    "source_rate": header.source_rate or ecdc.ECDC_RATE,
-                    "samples": header.length, "codebooks": header.codebooks,
-                    "lm": int(header.use_lm)}
-        if kind == "dac":
-            dac = dac_file.read_dac(fo)
-            return {"container": "dac", "source_rate": dac.sample_rate,
-                    "samples": dac.original_length, "channels": dac.channels,
-                    "codebooks": dac.codes.shape[1], "frames": dac.codes.shape[2],
-                    "chunk_length": dac.chunk_length, "padding": int(dac.padding),
-                    "input_db": f"{dac.input_db:.2f}"}
-        if kind != "snac-legacy":
-            codes_header, codes = ncdc.read_ncdc(fo)
-            return {"container": codes_header.codec, "model": codes_header.model,
-                    "sample_rate": codes_header.sample_rate,
-                    "source_rate": codes_header.source_rate, "samples": codes_header.length,
-                    "levels": len(codes), "bits": codes_header.bits}
-    meta, codes = legacy_snac.read_legacy_snac(path)
-    fields = {"container": "snac-legacy", "levels": len(codes)}
-    fields.update({k: v for k, v in meta.items() if v is not None})
-    return fields
+        fields = module.info_fields(fo)
+    fields["bytes"] = os.path.getsize(path)
+    if fields.get("duration"):
+        fields["kbps"] = fields["bytes"] * 8 / fields["duration"] / 1000
+    ordered = {key: fields[key] for key in INFO_KEYS if key in fields}
+    return {**ordered, **fields}  # the container's own keys keep their order, after INFO_KEYS
+
+
+def format_info(fields: dict[str, tp.Any], as_json: bool = False) -> str:
+    """`key=value` lines (floats at INFO_DECIMALS places), or one JSON object."""
+    shown = {key: round(value, INFO_DECIMALS[key]) if key in INFO_DECIMALS else value
+             for key, value in fields.items()}
+    if as_json:
+        return json.dumps(shown) + "\n"
+    return "".join(f"{key}={_one_line(value, INFO_DECIMALS.get(key))}\n"
+                   for key, value in fields.items())
+
+
+def _one_line(value: tp.Any, decimals: int | None) -> str:
+    """`value` for a key=value line. A file's text (a model name) cannot start a line of its own:
+    control characters are written as escapes."""
+    if decimals is not None:
+        return f"{value:.{decimals}f}"
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(value))
 
 
 @contextlib.contextmanager
@@ -130,6 +151,14 @@ def main(argv: list[str] | None = None) -> int:
         audio.write_audio(output, decoded.chunks, decoded.sample_rate, decoded.length)
         return decoded
 
+    def export_one(input_path: str, output: str) -> None:
+        with naming(input_path):
+            opts = codes.ExportOptions(default_model=args.default_model,
+                                       sample_rate=args.sample_rate, dac_model=args.dac_model,
+                                       dac_bitrate=args.dac_bitrate)
+            arrays = codes.export_codes(input_path, container_of(input_path), opts)
+        audio.write_atomically(output, codes.save_codes(arrays))
+
     def decode_listed(fields: list[str]) -> str:
         decoded = decode_one(fields[0], fields[1])
         return f"{decoded.source_rate}\t{decoded.length * 1000 // decoded.sample_rate}"
@@ -141,15 +170,19 @@ def main(argv: list[str] | None = None) -> int:
             return nc.run_batch(prog, args.batch, decode_listed)
         if args.input is None:
             raise errors.UsageError("INPUT is required unless --batch is given")
+        if args.json and not args.info:
+            raise errors.UsageError("--json goes with --info")
         if args.info:
             with naming(args.input):
                 fields = info(args.input)
-            for key, value in fields.items():
-                print(f"{key}={value}")
+            print(format_info(fields, args.json), end="")
             return 0
         if args.output is None:
             raise errors.UsageError("OUTPUT is required unless --info is given")
-        decode_one(args.input, args.output)
+        if args.codes:
+            export_one(args.input, args.output)
+        else:
+            decode_one(args.input, args.output)
         return 0
 
     return nc.run_cli(prog, body)

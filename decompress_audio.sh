@@ -2,6 +2,8 @@
 # Usage: decompress_audio.sh [-f] [-q] [-r HZ] [--] INPUT OUTPUT
 #        decompress_audio.sh [-f] [-q] [-r HZ] [-c EXT] [--] INPUT|- OUTPUT|-
 #        decompress_audio.sh [-f] [-q] [-r HZ] [-j N] -o DIR [-c EXT] [--] INPUT...
+#        decompress_audio.sh --codes [-f] [-q] [--] INPUT OUTPUT.npz
+#        decompress_audio.sh --codes [-f] [-q] [-j N] -o DIR [--] INPUT...
 #        decompress_audio.sh --info [--json] [--] FILE...
 #        decompress_audio.sh --version [-v]
 #
@@ -21,6 +23,11 @@
 # The batch form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says), loading
 # each model once per worker; a failing input is reported and skipped, and the exit code is 8.
 #
+# --codes writes the codes of INPUT (.ecdc, .snac, .mimi, .dac, .semanticodec) as a NumPy .npz
+# instead of audio (a batch writes DIR/NAME.npz): one integer array per SNAC level or a
+# [codebooks, frames] array, plus codec, model and rates; the README, "Codes for ML users",
+# lists them. No model is loaded, except the LM of an LM-coded .ecdc.
+#
 # --info prints what each FILE holds without loading a model: a block of key=value lines per
 # file (file=, container=, codec=, model=, sample_rate=, source_rate=, samples=, duration=,
 # codebooks= or levels=, bytes=, kbps=, as far as the container says), or with --json one JSON
@@ -35,6 +42,7 @@
 #   -o, --output-dir D  directory a batch writes into (must exist)
 #   -j, --jobs N        worker processes for a batch (default: 1)
 #   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
+#   --codes             write the codes as .npz instead of decoding (see above)
 #   --info              describe each FILE instead of decoding it; --json: as JSON Lines
 #   -h, --help          show this help and exit
 #   --version           show the toolkit's version and exit; with -v (--verbose) also those
@@ -110,10 +118,15 @@ decode_c2() {
   decoded=(-f s16le -ar 8000 -ac 1 -i "file:$workdir/out.raw")
 }
 
+# An .opus without a SOURCE_RATE tag (not written by compress_audio.sh) decodes at Opus's 48 kHz;
+# a tag that is no plausible rate (facts.tsv's sample_rates) is a bad field, as in the containers.
 decode_opus() {
-  native_rate=$("$FFPROBE" -v error -show_entries stream_tags=SOURCE_RATE -of csv=p=0 \
-    "file:$input" 2>/dev/null) || die 4 "$input: not a valid Ogg file"
-  is_uint "${native_rate:-x}" || native_rate=48000
+  local tag
+  tag=$("$FFPROBE" -v error -select_streams a:0 -show_entries stream_tags=SOURCE_RATE \
+    -of csv=p=0 "file:$input" 2>/dev/null) || die 4 "$input: not a valid Ogg file"
+  native_rate=${tag:-48000}
+  is_sample_rate "$native_rate" ||
+    die 4 "$input: SOURCE_RATE tag $tag is not a sample rate from $RATE_MIN to $RATE_MAX Hz"
   decoded=(-i "file:$input")
 }
 
@@ -152,6 +165,28 @@ render() {
   commit_output "$1"
 }
 
+# export_codes INPUT OUTPUT: INPUT's codes into OUTPUT (.npz), staged beside it.
+export_codes() {
+  local kind reason
+  kind=$(container_of "$1")
+  runs_in_helper "$kind" ||
+    die 4 "$1: .$kind holds no codes to export (only .ecdc, .snac, .mimi, .dac, .semanticodec)"
+  decoder_args
+  run_helper "$ENCODEC_DEC" "${helper_args[@]}" --codes -- "$1" "$workdir/codes.npz"
+  stage_output "$2"
+  reason=$(cp -- "$workdir/codes.npz" "$staged" 2>&1) || die 7 "$2: cannot write (${reason##*: })"
+  commit_output "$2"
+}
+
+# pick_codes_format: --codes writes .npz: OUTPUT must say so, and a batch's -c may only.
+pick_codes_format() {
+  [[ -z $rate ]] || die 2 "--rate does not go with --codes"
+  [[ -z $batch_ext || ${batch_ext,,} == npz ]] || die 2 "-c $batch_ext: --codes writes .npz"
+  batch_ext=npz
+  [[ -n $outdir || ${positional[1]} == - || ${positional[1],,} == *.npz ]] ||
+    die 2 "${positional[1]}: --codes writes a NumPy .npz; name OUTPUT .npz"
+}
+
 # check_output_format OUTPUT
 check_output_format() {
   local ext=.${1##*.}
@@ -170,6 +205,10 @@ decompress_item() {
     kind=$(container_of "$input" 2>/dev/null) || exit "$SKIPPED"
   else
     kind=$(container_of "$input")
+  fi
+  if ((codes)); then
+    export_codes "$input" "$output"
+    return
   fi
   if runs_in_helper "$kind"; then
     # Through a link of a plain name: the request is a tab-separated line.
@@ -206,12 +245,13 @@ decompress_finish() {
 }
 
 # own_option OPTION VALUE: parse_options' hook for this command's own options.
-OWN_SHORT=r: OWN_LONG=rate:,info,json
+OWN_SHORT=r: OWN_LONG=rate:,info,json,codes
 own_option() {
   case $1 in
     -r | --rate) rate=$2 ;;
     --info) info=1 ;;
     --json) json=1 ;;
+    --codes) codes=1 ;;
     *) return 1 ;;
   esac
 }
@@ -234,16 +274,16 @@ pick_format() {
 
 main() {
   local kind
-  rate='' info=0 json=0 # through own_option
+  rate='' info=0 json=0 codes=0 # through own_option
   parse_options "$@"
   if ((info)); then
     describe_files "$json" "${positional[@]}"
   fi
   ((!json)) || die 2 "--json goes with --info (see --help)"
   check_operands
-  [[ -z $rate ]] || in_range "$rate" 1000 384000 ||
-    die 2 "--rate $rate: expected a sample rate in Hz from 1000 to 384000"
-  pick_format
+  [[ -z $rate ]] || is_sample_rate "$rate" ||
+    die 2 "--rate $rate: expected a sample rate in Hz from $RATE_MIN to $RATE_MAX"
+  if ((codes)); then pick_codes_format; else pick_format; fi
   validate_env
   require_tool FFMPEG "$FFMPEG"
   require_tool FFPROBE "$FFPROBE"
@@ -257,9 +297,13 @@ main() {
   open_operands "${positional[@]}" "$batch_ext"
   check_input "$input"
   check_output "$input" "$output" "$force"
-  kind=$(container_of "$input")
-  decode "$kind"
-  render "$output"
+  if ((codes)); then
+    export_codes "$input" "$output"
+  else
+    kind=$(container_of "$input")
+    decode "$kind"
+    render "$output"
+  fi
   finish_stdout
 }
 

@@ -13,13 +13,14 @@ import io
 import os
 import sys
 
+from codec_toolkit import errors  # the standard library only: it speaks when numpy is missing
+
 try:
     import neural_codec as nc
-    from codec_toolkit import audio, binary, errors, facts, ncdc, runtime
+    from codec_toolkit import audio, binary, codes, facts, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
-    print(f"{os.environ.get('NEURAL_CODEC_PROG') or os.path.basename(__file__)}: Python package "
-          f"missing: {missing.name} (run: make setup)", file=sys.stderr)
-    sys.exit(3)
+    sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
+                         errors.missing_package(missing)))
 except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted" themselves
     sys.exit(130)
 
@@ -36,8 +37,13 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         help="container to write (.ecdc, .snac, .mimi, .dac, .semanticodec)")
     parser.add_argument("--batch", metavar="LIST",
                         help="encode every file listed in LIST (tab-separated lines: input, "
-                        "output, source rate, name) as it is read (a FIFO works), loading the model once; "
-                        "answers each line with its exit code and length in ms")
+                        "output, source rate, name) as it is read (a FIFO works), loading the "
+                        "model once; answers each line with its exit code and length in ms")
+    parser.add_argument("--from-codes", action="store_true",
+                        help="INPUT is a NumPy .npz of codes (arrays: README, 'Codes for ML "
+                        "users'); build OUTPUT from them instead of encoding audio. Every array "
+                        "is checked; --model vouches for a SNAC or Mimi model outside the known "
+                        "set")
     parser.add_argument("--codec", choices=sorted(nc.CODECS),
                         help="codec to use (default: from OUTPUT's extension)")
     parser.add_argument("--bitrate", choices=BITRATES, default="1.5",
@@ -65,6 +71,8 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         help="sample rate of the original file, recorded so decoding can "
                         "restore it (default: INPUT's rate)")
     runtime.add_run_arguments(parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {facts.version()}",
+                        help="print the toolkit's version and exit")
     return parser
 
 
@@ -78,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         if codec not in nc.CODECS:
             raise errors.UsageError(f"{output}: unknown extension; use "
                                     f"{', '.join('.' + name for name in nc.CODECS)}, or --codec")
-        if source_rate is not None and not 1 <= source_rate <= binary.MAX_RATE:
+        if source_rate is not None and not binary.MIN_RATE <= source_rate <= binary.MAX_RATE:
+            # What every container's reader would refuse as a bad field.
             raise errors.BadValue(f"source rate {source_rate} Hz is out of range "
-                                  f"1..{binary.MAX_RATE}")
+                                  f"{binary.MIN_RATE}..{binary.MAX_RATE} Hz")
         rate = args.sample_rate or _rate_of(input_path)
         if args.raw:
             samples = audio.read_raw_audio(input_path)
@@ -102,6 +111,19 @@ def main(argv: list[str] | None = None) -> int:
         audio.write_atomically(output, buffer.getvalue())
         return str(len(samples) * 1000 // rate)
 
+    def build_one(input_path: str, output: str) -> None:
+        codec = args.codec or os.path.splitext(output)[1].lstrip(".").lower()
+        if codec not in codes.CODES_CODECS:
+            raise errors.UsageError(f"{output}: codes build only "
+                                    f"{', '.join('.' + c for c in codes.CODES_CODECS)}")
+        buffer = io.BytesIO()
+        try:
+            codes.build_container(codes.load_codes(input_path), buffer, codec, args.model)
+        except errors.BadInput as exc:
+            raise type(exc)(exc if str(exc).startswith(input_path) else
+                            f"{input_path}: {exc}") from None
+        audio.write_atomically(output, buffer.getvalue())
+
     def body() -> int:
         if args.raw and not args.sample_rate:
             raise errors.UsageError("--raw needs --sample-rate")
@@ -111,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
                                 lambda f: encode_one(f[0], f[1], int(f[2]) if f[2] else None))
         if args.input is None or args.output is None:
             raise errors.UsageError("INPUT and OUTPUT are required unless --batch is given")
-        encode_one(args.input, args.output, args.source_rate)
+        if args.from_codes:
+            build_one(args.input, args.output)
+        else:
+            encode_one(args.input, args.output, args.source_rate)
         return 0
 
     return nc.run_cli(prog, body)

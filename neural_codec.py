@@ -17,7 +17,8 @@ import typing as tp
 from codec_toolkit import dac_file, ecdc, legacy_snac, ncdc
 from codec_toolkit.dac import DacAdapter
 from codec_toolkit.encodec import EncodecAdapter
-from codec_toolkit.errors import EXIT_BATCH, BadInput, ToolkitError, fail, first_line
+from codec_toolkit.errors import (EXIT_BATCH, BadInput, MissingPackage, ToolkitError, fail,
+                                  first_line, missing_package)
 from codec_toolkit.mimi import MimiAdapter
 from codec_toolkit.semanticodec import SemantiCodecAdapter
 from codec_toolkit.snac import SnacAdapter
@@ -83,6 +84,10 @@ def run_batch(prog: str, list_path: str, one: tp.Callable[[list[str]], str]) -> 
             extra, code = "", 0
             try:
                 extra = one(fields) or ""
+            except MissingPackage:
+                raise  # every item would fail the same way
+            except ImportError as exc:
+                raise missing_package(exc) from None
             except ToolkitError as exc:
                 print(f"{prog}: {fields[-1]}: {_without_paths(str(exc), fields[:-1])}",
                       file=sys.stderr)
@@ -137,6 +142,8 @@ def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
         if not os.environ.get("NEURAL_CODEC_PROG"):  # the front-ends say it themselves
             print(f"{prog}: interrupted", file=sys.stderr)
         return getattr(exc, "exit_code", 130)
+    except ImportError as exc:  # torch and the codec packages are imported where first needed
+        return fail(prog, missing_package(exc))
     except Exception as exc:  # noqa: BLE001 - the last line of defence of a CLI
         if os.environ.get("NEURAL_CODEC_DEBUG"):
             raise

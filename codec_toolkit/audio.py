@@ -78,6 +78,8 @@ _WAV_FLOAT_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
 
 def write_audio(path: str, chunks: tp.Iterable[np.ndarray], rate: int, length: int) -> None:
     """Write `length` mono float32 samples, arriving in chunks, as a 32-bit float WAV."""
+    if length < 1:  # a WAV of no samples is never a successful decode
+        raise CodecFailure(f"{path}: the decoder produced no samples")
     data_bytes = 4 * length
     if data_bytes + 36 > 0xFFFFFFFF:
         raise OutputError(f"{path}: {length} samples do not fit a WAV file (4 GiB at most)")

@@ -7,12 +7,29 @@ import typing as tp
 
 import numpy as np
 
-from codec_toolkit.errors import TruncatedStream
+from codec_toolkit import facts
+from codec_toolkit.errors import InvalidField, TruncatedStream
 
 # Limits every container checks its rate and length fields against: beyond them a field is
-# corrupt, whatever the format would allow.
-MAX_RATE = 1_000_000
+# corrupt, whatever the format would allow. The rates are facts.tsv's `sample_rates`.
+MIN_RATE, MAX_RATE = facts.SAMPLE_RATES
 MAX_SAMPLES = 1 << 40
+
+
+def rate_problem(field: str, rate: int) -> str | None:
+    """Why `rate` (Hz) cannot be the `field` of a container, or None if it can. The readers
+    raise InvalidField with it, the writers ValueError: nothing is written that is not read."""
+    if MIN_RATE <= rate <= MAX_RATE:
+        return None
+    return f"{field} {rate} Hz is out of range {MIN_RATE}..{MAX_RATE} Hz"
+
+
+def check_rate(field: str, rate: int) -> int:
+    """`rate`, if it is a plausible `field`; InvalidField naming the field and range if not."""
+    problem = rate_problem(field, rate)
+    if problem:
+        raise InvalidField(problem)
+    return rate
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 from codec_toolkit import facts
 from codec_toolkit.dac_file import DAC_MAX_CODEBOOKS, DacFile, read_dac, write_dac
 from codec_toolkit.errors import (BadInput, BadValue, CodecFailure, MissingDependency,
-                                  RateMismatch, first_line)
+                                  MissingPackage, RateMismatch, first_line)
 from codec_toolkit.runtime import (DecodeOptions, Decoded, EncodeOptions, chunk_samples,
                                    release_memory)
 
@@ -51,8 +51,9 @@ def _load_dac_once(model_type: str, bitrate: str):
             warnings.simplefilter("ignore")
             import dac.utils
     except ImportError as exc:
-        raise MissingDependency(f"Python package missing: {exc.name}; .dac needs the optional "
-                                f"DAC install (run: make dac)") from None
+        package = (exc.name or "dac").split(".")[0]
+        raise MissingPackage(f"Python package missing: {package}; .dac needs the optional DAC "
+                             f"install (run: make dac)") from None
     path = dac_weights_path(model_type, bitrate)
     cached = os.path.exists(path)
     try:

@@ -10,7 +10,7 @@ import typing as tp
 import numpy as np
 
 from codec_toolkit import facts
-from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES
+from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, MIN_RATE
 from codec_toolkit.errors import (BadMagic, ContainerError, InvalidField, TruncatedStream,
                                   UnsupportedVersion)
 
@@ -50,6 +50,8 @@ class DacFile:
 
 def write_dac(fo: tp.BinaryIO, dac: DacFile) -> None:
     """Write `dac` as DACFile.save does, byte for byte."""
+    if not MIN_RATE <= dac.sample_rate <= MAX_RATE:  # what read_dac would refuse
+        raise ValueError(f"sample_rate {dac.sample_rate} is out of range {MIN_RATE}..{MAX_RATE}")
     artifacts = {
         "codes": np.ascontiguousarray(dac.codes, dtype=np.uint16),
         "metadata": {
@@ -63,6 +65,17 @@ def write_dac(fo: tp.BinaryIO, dac: DacFile) -> None:
         },
     }
     np.save(fo, artifacts, allow_pickle=True)
+
+
+def info_fields(fo: tp.BinaryIO) -> dict[str, tp.Any]:
+    """A .dac file's fields for `decode_ecdc.py --info`. The file records neither its model nor
+    the model's rate: samples are the original audio's, at source_rate."""
+    dac = read_dac(fo)
+    return {"container": "dac", "codec": "dac", "source_rate": dac.sample_rate,
+            "samples": dac.original_length, "duration": dac.original_length / dac.sample_rate,
+            "codebooks": int(dac.codes.shape[1]), "channels": dac.channels,
+            "frames": int(dac.codes.shape[2]), "chunk_length": dac.chunk_length,
+            "padding": int(dac.padding), "input_db": dac.input_db}
 
 
 def _numpy_internals() -> dict:
@@ -164,5 +177,5 @@ def read_dac(fo: tp.BinaryIO) -> DacFile:
     return DacFile(codes=codes, chunk_length=_dac_int(meta, "chunk_length", 1, codes.shape[2]),
                    original_length=_dac_int(meta, "original_length", 1, MAX_SAMPLES),
                    input_db=float(input_db[0]),
-                   sample_rate=_dac_int(meta, "sample_rate", 1, MAX_RATE),
+                   sample_rate=_dac_int(meta, "sample_rate", MIN_RATE, MAX_RATE),
                    padding=bool(meta["padding"]))

@@ -15,7 +15,8 @@ import typing as tp
 import numpy as np
 
 from codec_toolkit import facts
-from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, pack_bits, read_exactly, unpack_bits
+from codec_toolkit.binary import (MAX_SAMPLES, check_rate, pack_bits, rate_problem, read_exactly,
+                                  unpack_bits)
 from codec_toolkit.errors import BadMagic, InvalidField, TruncatedStream, UnsupportedVersion
 
 # ECDC: encodec's container. magic b"ECDC", version 0, uint32 JSON length, JSON metadata
@@ -30,6 +31,7 @@ ECDC_RATE = facts.rate("ecdc")  # ECDC_MODEL's, at which "al" counts samples
 ECDC_CODEBOOKS = {float(kbps): books for kbps, books in facts.ENCODEC_BITRATES.items()}
 ECDC_FRAME = 320  # samples per code frame at 24 kHz (75 Hz)
 ECDC_BITS = 10
+_SR_FIELD = "source sample rate (sr)"  # how messages name our "sr" key
 
 
 @dataclasses.dataclass
@@ -49,6 +51,9 @@ def write_ecdc_header(fo: tp.BinaryIO, header: EcdcHeader) -> None:
     meta: dict[str, tp.Any] = {"m": header.model, "al": header.length,
                                "nc": header.codebooks, "lm": header.use_lm}
     if header.source_rate is not None:
+        problem = rate_problem(_SR_FIELD, header.source_rate)
+        if problem:
+            raise ValueError(problem)
         meta["sr"] = header.source_rate
     # Same spelling as encodec's json.dumps(metadata), so files compare byte for byte.
     meta_bytes = json.dumps(meta).encode("utf-8")
@@ -79,10 +84,24 @@ def read_ecdc_header(fo: tp.BinaryIO) -> EcdcHeader:
         raise InvalidField(f"codebook count {codebooks!r} is invalid")
     if type(use_lm) is not bool:
         raise InvalidField(f"lm flag {use_lm!r} is invalid")
-    if source_rate is not None and (type(source_rate) is not int
-                                    or not 1 <= source_rate <= MAX_RATE):
-        raise InvalidField(f"source sample rate {source_rate!r} is invalid")
+    if source_rate is not None:
+        if type(source_rate) is not int:
+            raise InvalidField(f"{_SR_FIELD} {source_rate!r} is not a whole number of Hz")
+        check_rate(_SR_FIELD, source_rate)
     return EcdcHeader(length, codebooks, use_lm, source_rate, model)
+
+
+def info_fields(fo: tp.BinaryIO) -> dict[str, tp.Any]:
+    """An .ecdc file's fields for `decode_ecdc.py --info`: the header, and the size of a plain
+    payload checked (an entropy-coded one needs the LM). Files without "sr" (encodec's own)
+    were compressed from 24 kHz audio."""
+    header = read_ecdc_header(fo)
+    if not header.use_lm:
+        read_ecdc_packed(fo, header)
+    return {"container": "ecdc", "codec": "encodec", "model": header.model,
+            "sample_rate": ECDC_RATE, "source_rate": header.source_rate or ECDC_RATE,
+            "samples": header.length, "duration": header.length / ECDC_RATE,
+            "codebooks": header.codebooks, "lm": int(header.use_lm)}
 
 
 def write_ecdc_packed(fo: tp.BinaryIO, codes: np.ndarray) -> None:

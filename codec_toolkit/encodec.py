@@ -25,7 +25,7 @@ from codec_toolkit.ecdc import (ECDC_CODEBOOKS, ECDC_FRAME, ECDC_RATE, EcdcHeade
                                 write_ecdc_packed)
 from codec_toolkit.errors import (BadInput, BadValue, CodecFailure, ContainerError,
                                   InvalidField, MissingDependency, RateMismatch, TruncatedStream,
-                                  first_line, program_name)
+                                  first_line, missing_package, program_name)
 from codec_toolkit.runtime import (DecodeOptions, Decoded, EncodeOptions, chunk_samples,
                                    fold_weight_norm, release_memory, trim)
 
@@ -74,7 +74,7 @@ def _load_encodec_once():
             warnings.simplefilter("ignore", FutureWarning)
             from encodec import EncodecModel
     except ImportError as exc:
-        raise MissingDependency(f"Python package missing: {exc.name} (run: make setup)") from None
+        raise missing_package(exc) from None
     _ensure_encodec_checkpoint(ENCODEC_CHECKPOINTS["model"])
     try:
         with warnings.catch_warnings():

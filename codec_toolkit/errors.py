@@ -33,6 +33,11 @@ class MissingDependency(ToolkitError):
     exit_code = EXIT_MISSING_DEPENDENCY
 
 
+class MissingPackage(MissingDependency):
+    """A Python package that is not installed or does not import. Every file would fail the
+    same way, so a batch stops at the first."""
+
+
 class BadInput(ToolkitError):
     exit_code = EXIT_BAD_INPUT
 
@@ -92,3 +97,14 @@ def first_line(exc: Exception) -> str:
     """The first line of `exc`'s message (200 characters at most), or its type's name."""
     text = str(exc).strip()
     return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def missing_package(exc: ImportError, hint: str = "run: make setup") -> MissingPackage:
+    """The one-line error of a failed import, naming the top-level package and what installs it:
+    `Python package missing: torch (run: make setup)`."""
+    name = (exc.name or "").split(".")[0]
+    if isinstance(exc, ModuleNotFoundError) and name:
+        return MissingPackage(f"Python package missing: {name} ({hint})")
+    # Installed but broken or of another version ("cannot import name ..."): say what Python said.
+    return MissingPackage(f"Python package {name or '?'} does not import: {first_line(exc)} "
+                          f"({hint})")

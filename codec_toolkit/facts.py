@@ -30,7 +30,8 @@ def _field(value: str) -> str | None:
     return None if value == "-" else value
 
 
-_ROWS = _rows(os.path.join(os.path.dirname(os.path.abspath(__file__)), "facts.tsv"))
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROWS = _rows(os.path.join(_HERE, "facts.tsv"))
 
 CODECS: tuple[Codec, ...] = tuple(
     Codec(ext, runner, None if _field(magic) is None else bytes.fromhex(magic),
@@ -47,6 +48,10 @@ RATES: dict[str, dict[str | None, int]] = {}
 for _kind, _codec, _setting, _hz in (r for r in _ROWS if r[0] == "rate"):
     RATES.setdefault(_codec, {})[_field(_setting)] = int(_hz)
 
+# (lowest, highest) sample rate in Hz a container may record or an encoder take as a source rate.
+SAMPLE_RATES: tuple[int, int] = next(
+    (int(low), int(high)) for kind, low, high in (r for r in _ROWS if r[0] == "sample_rates"))
+
 # ENCODEC_BITRATE's spellings ("1.5", "3", ...) and the codebooks each keeps.
 ENCODEC_BITRATES: dict[str, int] = {
     kbps: int(books) for kind, kbps, books in (r for r in _ROWS if r[0] == "encodec_bitrate")}
@@ -55,6 +60,12 @@ ENCODEC_BITRATES: dict[str, int] = {
 DAC_MODELS: dict[tuple[str, str], tuple[int, str]] = {
     (model, bitrate): (int(books), tag)
     for kind, model, bitrate, books, tag in (r for r in _ROWS if r[0] == "dac_model")}
+
+
+def version() -> str:
+    """The toolkit's version, from the file VERSION at the top of the checkout (its one place)."""
+    with open(os.path.join(_HERE, os.pardir, "VERSION"), encoding="utf-8") as fo:
+        return fo.read().strip()
 
 
 def codec(ext: str) -> Codec:

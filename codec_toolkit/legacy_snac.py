@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from codec_toolkit import facts
-from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES
+from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, MIN_RATE
 from codec_toolkit.errors import ContainerError, InvalidField
 
 # torch.save's default (zip) format, and its legacy format (a raw pickle's protocol byte).
@@ -42,15 +42,17 @@ def _legacy_field(obj: dict, field: str) -> tp.Any:
     return found[0] if found else None
 
 
-def _legacy_int(value: tp.Any, name: str, upper: int) -> int | None:
+def _legacy_int(value: tp.Any, name: str, lower: int, upper: int) -> int | None:
     import torch
 
     if value is None:
         return None
     if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
         value = int(value.item())
-    if type(value) is not int or not 1 <= value <= upper:
+    if type(value) is not int:
         raise InvalidField(f"legacy field {name} is invalid")
+    if not lower <= value <= upper:
+        raise InvalidField(f"legacy field {name} {value} is out of range {lower}..{upper}")
     return value
 
 
@@ -62,16 +64,16 @@ def _safe_loader_reason(exc: Exception) -> str:
     return reason[:160]
 
 
-def read_legacy_snac(path: str) -> tuple[dict, list[np.ndarray]]:
-    """Read a torch.save'd .snac safely: weights_only refuses any code object, then every field
-    is checked. Returns (metadata with keys model/sample_rate/source_rate/length, possibly None,
-    codes as 1-D int64 arrays)."""
+def read_legacy_snac(file: str | tp.BinaryIO) -> tuple[dict, list[np.ndarray]]:
+    """Read a torch.save'd .snac (a path or a binary file) safely: weights_only refuses any code
+    object, then every field is checked. Returns (metadata with keys model/sample_rate/
+    source_rate/length, possibly None, codes as 1-D int64 arrays)."""
     import torch
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch's notes on odd pickle protocols
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            obj = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - whatever the safe loader trips on, the file is bad
         raise ContainerError(f"not a valid legacy .snac file (refused by the safe loader: "
                              f"{_safe_loader_reason(exc)})") from None
@@ -84,11 +86,10 @@ def read_legacy_snac(path: str) -> tuple[dict, list[np.ndarray]]:
         if model is not None and (not isinstance(model, str) or not 0 < len(model) <= 255):
             raise InvalidField("legacy field model is invalid")
         meta["model"] = model
-        meta["sample_rate"] = _legacy_int(_legacy_field(obj, "sample_rate"), "sample_rate",
-                                          MAX_RATE)
-        meta["source_rate"] = _legacy_int(_legacy_field(obj, "source_rate"), "source_rate",
-                                          MAX_RATE)
-        meta["length"] = _legacy_int(_legacy_field(obj, "length"), "length", MAX_SAMPLES)
+        for field, lower, upper in (("sample_rate", MIN_RATE, MAX_RATE),
+                                    ("source_rate", MIN_RATE, MAX_RATE),
+                                    ("length", 1, MAX_SAMPLES)):
+            meta[field] = _legacy_int(_legacy_field(obj, field), field, lower, upper)
         obj = _legacy_field(obj, "codes")
     if not isinstance(obj, (list, tuple)) or not 1 <= len(obj) <= LEGACY_MAX_LEVELS:
         raise InvalidField(f"legacy .snac codes must be a list of 1 to {LEGACY_MAX_LEVELS} "
@@ -101,3 +102,15 @@ def read_legacy_snac(path: str) -> tuple[dict, list[np.ndarray]]:
             raise InvalidField("legacy .snac codes must be non-empty integer tensors [1, T]")
         codes.append(level.reshape(-1).to(torch.int64).numpy())
     return meta, codes
+
+
+def info_fields(fo: tp.BinaryIO) -> dict[str, tp.Any]:
+    """A legacy .snac file's fields for `decode_ecdc.py --info`: those it records (a bare list
+    of codes records none), samples at its sample_rate."""
+    meta, codes = read_legacy_snac(fo)
+    fields = {"container": "snac-legacy", "codec": "snac", "model": meta["model"],
+              "sample_rate": meta["sample_rate"], "source_rate": meta["source_rate"],
+              "samples": meta["length"], "levels": len(codes), "length": meta["length"]}
+    if meta["length"] and meta["sample_rate"]:
+        fields["duration"] = meta["length"] / meta["sample_rate"]
+    return {key: value for key, value in fields.items() if value is not None}

@@ -14,7 +14,7 @@ import typing as tp
 import numpy as np
 
 from codec_toolkit.errors import (BadInput, BadValue, CodecFailure, InvalidField,
-                                  MissingDependency, RateMismatch)
+                                  MissingDependency, RateMismatch, missing_package)
 from codec_toolkit.ncdc import (CODEC_NAMES, KNOWN_MODELS, MAX_LEVELS, CodesHeader, read_ncdc,
                                 write_ncdc)
 from codec_toolkit.runtime import (DecodeOptions, Decoded, EncodeOptions, chunk_samples,
@@ -34,7 +34,7 @@ def _load_mimi_once(model_id: str):
         from transformers import MimiModel
         from transformers.utils import logging as transformers_logging
     except ImportError as exc:
-        raise MissingDependency(f"Python package missing: {exc.name} (run: make setup)") from None
+        raise missing_package(exc) from None
     hub_logging.set_verbosity_error()
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()  # "Loading weights" bars are not for our users

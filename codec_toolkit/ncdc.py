@@ -12,7 +12,8 @@ import zlib
 import numpy as np
 
 from codec_toolkit import facts
-from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, pack_bits, read_exactly, unpack_bits
+from codec_toolkit.binary import (MAX_SAMPLES, check_rate, pack_bits, rate_problem, read_exactly,
+                                  unpack_bits)
 from codec_toolkit.errors import (BadMagic, ChecksumMismatch, InvalidField, TruncatedStream,
                                   UnsupportedVersion)
 
@@ -70,12 +71,20 @@ class CodesHeader:
     bits: int
 
 
+def _rates(sample_rate: int, source_rate: int) -> tuple[tuple[str, int], ...]:
+    return ("model sample rate", sample_rate), ("source sample rate", source_rate)
+
+
 def write_ncdc(fo: tp.BinaryIO, header: CodesHeader, codes: tp.Sequence[np.ndarray]) -> None:
     """Write `codes` (one 1-D integer array per level) in the NCDC layout."""
     if header.codec not in CODEC_IDS:
         raise ValueError(f"unknown codec {header.codec!r}")
     if not 1 <= len(codes) <= MAX_LEVELS:
         raise ValueError(f"{len(codes)} levels, expected 1 to {MAX_LEVELS}")
+    for name, rate in _rates(header.sample_rate, header.source_rate):
+        problem = rate_problem(name, rate)
+        if problem:
+            raise ValueError(problem)
     known = KNOWN_MODELS[header.codec]
     out = bytearray()
     if header.model in known:
@@ -133,9 +142,8 @@ def read_ncdc(fo: tp.BinaryIO) -> tuple[CodesHeader, list[np.ndarray]]:
         raise InvalidField(f"unknown model id {model_id}")
     sample_rate, source_rate, length, bits, levels = _NCDC_RATES.unpack(
         read_exactly(view, _NCDC_RATES.size, "header"))
-    for name, rate in (("model sample rate", sample_rate), ("source sample rate", source_rate)):
-        if not 1 <= rate <= MAX_RATE:
-            raise InvalidField(f"{name} {rate} Hz is out of range")
+    for name, rate in _rates(sample_rate, source_rate):
+        check_rate(name, rate)
     if not 1 <= length <= MAX_SAMPLES:
         raise InvalidField(f"length {length} samples is out of range")
     if not 1 <= bits <= 32:
@@ -151,3 +159,21 @@ def read_ncdc(fo: tp.BinaryIO) -> tuple[CodesHeader, list[np.ndarray]]:
     codes = np.split(flat, np.cumsum(counts)[:-1])
     header = CodesHeader(codec, model, sample_rate, source_rate, length, bits)
     return header, list(codes)
+
+
+# What each codec calls its code streams, in `info_fields`.
+_COUNT_NAMES = {"snac": "levels", "mimi": "codebooks", "semanticodec": "streams"}
+
+
+def info_fields(fo: tp.BinaryIO) -> dict[str, tp.Any]:
+    """An NCDC file's fields for `decode_ecdc.py --info`, read and checked as for decoding:
+    samples are at the model's sample_rate; "levels" counts the code streams of every codec."""
+    header, codes = read_ncdc(fo)
+    fields: dict[str, tp.Any] = {
+        "container": header.codec, "codec": header.codec, "model": header.model,
+        "sample_rate": header.sample_rate, "source_rate": header.source_rate,
+        "samples": header.length, "duration": header.length / header.sample_rate,
+        _COUNT_NAMES[header.codec]: len(codes), "levels": len(codes), "bits": header.bits}
+    if header.codec == "semanticodec" and header.model in KNOWN_MODELS["semanticodec"]:
+        fields["token_rate"], fields["vocab_size"] = map(int, header.model.split("-")[1:])
+    return fields

@@ -21,7 +21,7 @@ import numpy as np
 from codec_toolkit import facts
 from codec_toolkit.audio import write_audio
 from codec_toolkit.errors import (BadInput, BadValue, CodecFailure, InvalidField,
-                                  MissingDependency, RateMismatch, ToolkitError, first_line)
+                                  MissingPackage, RateMismatch, ToolkitError, first_line)
 from codec_toolkit.ncdc import (CODEC_NAMES, KNOWN_MODELS, SEMANTICODEC_TOKEN_RATES,
                                 SEMANTICODEC_VOCAB_SIZES, CodesHeader, read_ncdc, write_ncdc)
 from codec_toolkit.runtime import DecodeOptions, Decoded, EncodeOptions
@@ -46,9 +46,9 @@ def _load_semanticodec_once(token_rate: int, vocab_size: int, device: str):
         from semanticodec import SemantiCodec
     except ImportError as exc:
         if exc.name and exc.name.split(".")[0] != "semanticodec":
-            raise MissingDependency(f"Python package missing: {exc.name} (needed by "
+            raise MissingPackage(f"Python package missing: {exc.name.split('.')[0]} (needed by "
                                     f"semanticodec)") from None
-        raise MissingDependency(f"Python package missing: semanticodec; it is installed from "
+        raise MissingPackage(f"Python package missing: semanticodec; it is installed from "
                                 f"its source repository: {SEMANTICODEC_INSTALL}") from None
     import torch
     from huggingface_hub import constants

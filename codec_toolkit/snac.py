@@ -16,7 +16,8 @@ import typing as tp
 
 import numpy as np
 
-from codec_toolkit.errors import BadInput, InvalidField, MissingDependency, RateMismatch
+from codec_toolkit.errors import (BadInput, InvalidField, MissingDependency, RateMismatch,
+                                  missing_package)
 from codec_toolkit.legacy_snac import is_legacy_snac, read_legacy_snac
 from codec_toolkit.ncdc import CODEC_NAMES, KNOWN_MODELS, CodesHeader, read_ncdc, write_ncdc
 from codec_toolkit.runtime import (DecodeOptions, Decoded, EncodeOptions, chunk_samples,
@@ -37,7 +38,7 @@ def _load_snac_once(model_id: str):
         from huggingface_hub.utils import logging as hub_logging
         from snac import SNAC
     except ImportError as exc:
-        raise MissingDependency(f"Python package missing: {exc.name} (run: make setup)") from None
+        raise missing_package(exc) from None
     hub_logging.set_verbosity_error()  # the hub's retry chatter is not for our users
     if os.path.isdir(model_id):
         for name in ("config.json", "pytorch_model.bin"):

@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from codec_toolkit.errors import CodecFailure, MissingDependency, first_line, program_name
+from codec_toolkit.errors import CodecFailure, MissingPackage, first_line, program_name
 from codec_toolkit.runtime import cache_dir
 
 
@@ -165,7 +165,7 @@ def snac_graphs(model, backend: str, device: str, threads: int) -> SnacGraphs | 
         return _snac_graphs_once(model, threads)
     except ImportError as exc:
         if backend == "onnx":
-            raise MissingDependency(f"MODEL_BACKEND=onnx needs the Python package {exc.name} "
+            raise MissingPackage(f"MODEL_BACKEND=onnx needs the Python package {exc.name} "
                                     f"(pip install onnxruntime onnx onnxscript)") from None
     except Exception as exc:  # noqa: BLE001 - an export that fails leaves torch, which works
         if backend == "onnx":

@@ -327,8 +327,9 @@ setup() {
   refute_output
   assert_equal "$stderr" ''
   run -0 info_of out/clip.ecdc
-  assert_output "$(printf '%s\n' container=ecdc model=encodec_24khz sample_rate=24000 \
-    source_rate=24000 samples=36000 codebooks=2 lm=0)"
+  assert_output "$(printf '%s\n' container=ecdc codec=encodec model=encodec_24khz sample_rate=24000 \
+    source_rate=24000 samples=36000 duration=1.500 codebooks=2 "bytes=$(size_of out/clip.ecdc)" \
+    kbps=1.93 lm=0)"
 }
 
 @test "ENCODEC_BITRATE=6 writes 8 codebooks, over three times the size of 1.5 kbps" {
@@ -372,8 +373,9 @@ setup() {
   refute_output
   assert_equal "$stderr" ''
   run -0 info_of out/clip.snac
-  assert_output "$(printf '%s\n' container=snac model=hubertsiuzdak/snac_24khz \
-    sample_rate=24000 source_rate=24000 samples=36000 levels=3 bits=12)"
+  assert_output "$(printf '%s\n' container=snac codec=snac model=hubertsiuzdak/snac_24khz \
+    sample_rate=24000 source_rate=24000 samples=36000 duration=1.500 levels=3 \
+    "bytes=$(size_of out/clip.snac)" kbps=1.23 bits=12)"
 }
 
 @test ".snac of a stereo 44.1 kHz MP3 is downmixed and records 44100 as the source rate" {
@@ -416,8 +418,9 @@ setup() {
   refute_output
   assert_equal "$stderr" ''
   run -0 info_of out/clip.mimi
-  assert_output "$(printf '%s\n' container=mimi model=kyutai/mimi sample_rate=24000 \
-    source_rate=44100 samples=24000 levels=8 bits=11)"
+  assert_output "$(printf '%s\n' container=mimi codec=mimi model=kyutai/mimi sample_rate=24000 \
+    source_rate=44100 samples=24000 duration=1.000 codebooks=8 levels=8 \
+    "bytes=$(size_of out/clip.mimi)" kbps=1.63 bits=11)"
 }
 
 @test "MIMI_CODEBOOKS sets the codebooks kept: 11 bits each per 80 ms frame" {

@@ -163,6 +163,23 @@ setup() {
   assert_dir_empty out
 }
 
+@test "a .snac whose source rate field says 1 Hz is refused with exit 4, leaving no OUTPUT" {
+  local rate
+  for rate in 1 1000000; do
+    # The NCDC source rate is the uint32 at offset 11 (a known model's header); the CRC-32 over
+    # every byte before it is made right again, so the field check itself is what refuses it.
+    "$TEST_PYTHON" -c 'import struct, sys, zlib
+data = bytearray(open(sys.argv[1], "rb").read()[:-4])
+struct.pack_into("!I", data, 11, int(sys.argv[2]))
+open(sys.argv[3], "wb").write(data + struct.pack("!I", zlib.crc32(data)))' \
+      "$ENC/clip.snac" "$rate" bad.snac
+    run -4 --separate-stderr decompress_audio.sh bad.snac out/clip.wav
+    assert_equal "$stderr" "decompress_audio.sh: bad.snac: source sample rate $rate Hz is out of range 1000..384000 Hz"
+    refute_output
+    assert_dir_empty out
+  done
+}
+
 @test "a .mimi with a flipped byte fails its checksum (exit 4)" {
   cp "$ENC/clip.mimi" clip.mimi
   flip_byte clip.mimi $(($(size_of clip.mimi) / 2))
@@ -430,6 +447,18 @@ setup() {
   assert_duration out/clip.wav 1
 }
 
+@test "an .opus whose SOURCE_RATE tag is out of range or no number is refused with exit 4" {
+  local tag
+  for tag in 1 999 384001 1000000 44.1k; do
+    lavfi 'sine=sample_rate=16000:duration=1' bad.opus -c:a libopus -b:a 16k \
+      -metadata "SOURCE_RATE=$tag"
+    run -4 --separate-stderr decompress_audio.sh bad.opus out/clip.wav
+    assert_equal "$stderr" "decompress_audio.sh: bad.opus: SOURCE_RATE tag $tag is not a sample rate from 1000 to 384000 Hz"
+    refute_output
+    assert_dir_empty out
+  done
+}
+
 # --- OUTPUT formats -------------------------------------------------------------------------
 
 @test "OUTPUT .flac is FLAC at the original rate" {
@@ -669,6 +698,22 @@ setup() {
       decompress_audio.sh "$ENC/clip.$ext" out/clip.wav
     assert_equal "$ext: $status" "$ext: 3"
     assert_equal "$stderr" 'decompress_audio.sh: Python package missing: numpy (run: make setup)'
+    refute_output
+  done
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
+}
+
+@test "a Python without torch exits 3 naming it, for every codec of the helpers" {
+  local ext
+  # The toolkit's Python with torch hidden (tests/fixtures/hide-packages/sitecustomize.py), as
+  # PYTHON_BIN=python3 is where `make setup` was not run.
+  export PYTHONPATH=$REPO_ROOT/tests/fixtures/hide-packages HIDDEN_PACKAGES=torch
+  for ext in snac ecdc mimi; do
+    run --separate-stderr env PYTHON_BIN="$TEST_PYTHON" \
+      decompress_audio.sh "$ENC/clip.$ext" out/clip.wav
+    assert_equal "$ext: $status" "$ext: 3"
+    assert_equal "$stderr" 'decompress_audio.sh: Python package missing: torch (run: make setup)'
     refute_output
   done
   assert_dir_empty out

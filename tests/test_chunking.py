@@ -389,11 +389,24 @@ def imported_modules(*argv: str) -> set[str]:
     pytest.param((ENCODE, "--help"), id="encode --help"),
     pytest.param((DECODE, "--help"), id="decode --help"),
     pytest.param((DECODE, "--info", "SNAC"), id="decode --info"),
+    pytest.param((ENCODE, "--version"), id="encode --version"),
+    pytest.param((DECODE, "--version"), id="decode --version"),
 ])
 def test_help_and_info_run_without_importing_torch_or_the_models(argv, tmp_path):
     argv = tuple(snac_file(tmp_path / "x.snac") if a == "SNAC" else a for a in argv)
     heavy = {"torch", "snac", "encodec", "onnxruntime", "torchaudio"} & imported_modules(*argv)
     assert heavy == set()
+
+
+@pytest.mark.parametrize("helper", [ENCODE, DECODE])
+@pytest.mark.parametrize("prog", [None, "compress_audio.sh"])
+def test_version_is_the_program_name_and_the_toolkits_version(helper, prog):
+    result = subprocess.run([sys.executable, helper, "--version"], cwd=ROOT, capture_output=True,
+                            text=True, env=subprocess_env(NEURAL_CODEC_PROG=prog), timeout=60)
+    version = (ROOT / "VERSION").read_text().strip()
+    assert version.count(".") == 2
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, f"{prog or helper} {version}\n", "")
 
 
 def test_compress_audio_help_takes_well_under_a_second():

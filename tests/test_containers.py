@@ -292,6 +292,33 @@ def test_ncdc_field_out_of_range_is_rejected_even_with_a_correct_crc(fields):
         read_ncdc_bytes(craft_ncdc(**fields))
 
 
+# Sample rates: every rate a container records is a plausible audio rate, 1 kHz to 384 kHz. A
+# crafted source rate of 1 Hz once decoded, with exit 0, to a WAV holding no samples.
+
+IMPLAUSIBLE_RATES = [1, 999, 384_001, 1_000_000]
+
+
+@pytest.mark.parametrize("rate", IMPLAUSIBLE_RATES)
+@pytest.mark.parametrize("field, name", [("source", "source sample rate"),
+                                         ("rate", "model sample rate")])
+def test_ncdc_rate_outside_1_khz_to_384_khz_is_a_bad_field(field, name, rate):
+    with pytest.raises(InvalidField, match=f"^{name} {rate} Hz is out of range 1000..384000 Hz$"):
+        read_ncdc_bytes(craft_ncdc(**{field: rate}))
+
+
+@pytest.mark.parametrize("rate", [1000, 384_000])
+def test_ncdc_source_rates_at_the_ends_of_the_range_are_read(rate):
+    header, _ = read_ncdc_bytes(craft_ncdc(source=rate))
+    assert header.source_rate == rate
+
+
+@pytest.mark.parametrize("rate", IMPLAUSIBLE_RATES)
+def test_ncdc_writer_refuses_a_source_rate_its_reader_would_refuse(rate):
+    codes = [np.zeros(n, dtype=np.int64) for n in (3, 6, 12)]
+    with pytest.raises(ValueError, match="source sample rate"):
+        ncdc_bytes(CodesHeader("snac", SNAC_24, 24000, rate, 6144, 12), codes)
+
+
 def with_crc(body: bytes) -> bytes:
     return body + struct.pack("!I", zlib.crc32(body))
 
@@ -396,6 +423,16 @@ def test_ecdc_header_field_of_the_wrong_type_or_range_is_rejected(change):
     meta = {k: v for k, v in meta.items() if v is not None}
     with pytest.raises(InvalidField):
         read_ecdc_header_bytes(raw_ecdc_header(json.dumps(meta).encode()))
+
+
+@pytest.mark.parametrize("rate", IMPLAUSIBLE_RATES)
+def test_ecdc_source_rate_outside_1_khz_to_384_khz_is_a_bad_field(rate):
+    meta = json.dumps({**GOOD_META, "sr": rate}).encode()
+    with pytest.raises(InvalidField, match=f"^source sample rate \\(sr\\) {rate} Hz is out of "
+                       f"range 1000..384000 Hz$"):
+        read_ecdc_header_bytes(raw_ecdc_header(meta))
+    with pytest.raises(ValueError, match="source sample rate"):
+        ecdc_header_bytes(EcdcHeader(24000, 2, False, rate))
 
 
 def test_truncated_ecdc_header_is_rejected_at_every_length():

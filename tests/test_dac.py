@@ -312,6 +312,22 @@ def test_malformed_files_are_refused_with_the_field_at_fault(tmp_path, payload, 
             read_dac(fo)
 
 
+@pytest.mark.parametrize("rate", [1, 999, 384_001, 1_000_000])
+def test_a_sample_rate_outside_1_khz_to_384_khz_is_refused_by_reader_and_writer(tmp_path, rate,
+                                                                             cli):
+    path = crafted(tmp_path, valid_artifacts(sample_rate=rate))
+    with pytest.raises(InvalidField, match=f"^sample_rate {rate} is out of range 1000..384000$"):
+        with open(path, "rb") as fo:
+            read_dac(fo)
+    rc, out, err = cli(decode_ecdc.main, *DAC16, path, tmp_path / "out.wav")
+    assert (rc, out) == (4, "")
+    assert_one_line_error(err, DECODE, str(path), "sample_rate", "1000..384000")
+    assert not (tmp_path / "out.wav").exists()
+    dac = DacFile(np.zeros((1, 12, 50), dtype=np.uint16), 50, 16000, -20.0, rate, True)
+    with pytest.raises(ValueError, match="sample_rate"):
+        write_dac(io.BytesIO(), dac)
+
+
 def test_truncated_and_garbled_files_exit_4(tmp_path, cli):
     good = crafted(tmp_path, valid_artifacts(), "good.dac").read_bytes()
     for name, data in (("truncated.dac", good[:-40]), ("header.dac", good[:30]),

@@ -50,6 +50,13 @@ def assert_refused(cli, path, tmp_path, *fragments: str) -> None:
     assert (rc, out) == (4, ""), err
 
 
+@pytest.mark.parametrize("rate", [1, 999, 384_001, 1_000_000])
+def test_legacy_source_rate_outside_1_khz_to_384_khz_is_a_bad_field(rate, cli, tmp_path):
+    path = save({"codes": code_tensors(), "source_rate": rate}, tmp_path / "legacy.snac")
+    assert_refused(cli, path, tmp_path, f"legacy field source_rate {rate} is out of range "
+                   f"1000..384000")
+
+
 def test_legacy_list_of_code_tensors_decodes_like_the_same_codes_in_ncdc(cli, tmp_path):
     codes = code_tensors()
     legacy = save(codes, tmp_path / "legacy.snac")
@@ -66,7 +73,8 @@ def test_legacy_list_of_code_tensors_decodes_like_the_same_codes_in_ncdc(cli, tm
     assert legacy_samples.tobytes() == read_wav(tmp_path / "new.wav")[0].tobytes()
 
     rc, out, _ = cli(decode_ecdc.main, "--info", legacy)
-    assert (rc, out) == (0, "container=snac-legacy\nlevels=3\n")
+    assert (rc, out) == (0, f"container=snac-legacy\ncodec=snac\nlevels=3\n"
+                            f"bytes={os.path.getsize(legacy)}\n")
 
 
 def test_legacy_dict_with_metadata_decodes_trimmed_to_its_length(cli, tmp_path):
@@ -79,9 +87,11 @@ def test_legacy_dict_with_metadata_decodes_trimmed_to_its_length(cli, tmp_path):
 
     rc, out, _ = cli(decode_ecdc.main, "--info", path)
     assert rc == 0
+    size = os.path.getsize(path)
     assert dict(line.split("=", 1) for line in out.splitlines()) == {
-        "container": "snac-legacy", "levels": "3", "model": SNAC_24, "sample_rate": "24000",
-        "source_rate": "44100", "length": "5000"}
+        "container": "snac-legacy", "codec": "snac", "model": SNAC_24, "sample_rate": "24000",
+        "source_rate": "44100", "samples": "5000", "duration": "0.208", "levels": "3",
+        "bytes": str(size), "kbps": f"{size * 8 / (5000 / 24000) / 1000:.2f}", "length": "5000"}
 
 
 def test_legacy_dict_trimmed_decode_is_the_start_of_the_untrimmed_one(cli, tmp_path):
@@ -169,6 +179,8 @@ WRONG_SHAPES_AND_TYPES = {
     "sample rate as string": lambda good, torch: {"codes": good, "sample_rate": "24000"},
     "sample rate of another model": lambda good, torch: {"codes": good, "sample_rate": 44100},
     "source rate 0": lambda good, torch: {"codes": good, "source_rate": 0},
+    "source rate 1": lambda good, torch: {"codes": good, "source_rate": 1},
+    "source rate 1 MHz": lambda good, torch: {"codes": good, "source_rate": 1_000_000},
     "model as int": lambda good, torch: {"codes": good, "model": 24},
     "model empty": lambda good, torch: {"codes": good, "model": ""},
     "levels that do not fit the strides":

@@ -8,6 +8,7 @@ References are the library's own whole-file calls on the same input: `model.enco
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 
@@ -159,9 +160,13 @@ def test_mimi_info_reports_the_fields_without_a_model(mimi_signal, tmp_path, cli
     path = encode_file(mimi_signal, tmp_path, "--codebooks", 4, "--source-rate", 16000)
     rc, out, err = cli(decode_ecdc.main, "--info", path)
     assert (rc, err) == (0, "")
-    assert dict(line.split("=", 1) for line in out.splitlines()) == {
-        "container": "mimi", "model": MIMI, "sample_rate": "24000", "source_rate": "16000",
-        "samples": str(len(mimi_signal)), "levels": "4", "bits": "11"}
+    fields = dict(line.split("=", 1) for line in out.splitlines())
+    seconds = len(mimi_signal) / 24000
+    assert fields == {
+        "container": "mimi", "codec": "mimi", "model": MIMI, "sample_rate": "24000",
+        "source_rate": "16000", "samples": str(len(mimi_signal)), "duration": f"{seconds:.3f}",
+        "codebooks": "4", "levels": "4", "bytes": str(os.path.getsize(path)),
+        "kbps": f"{os.path.getsize(path) * 8 / seconds / 1000:.2f}", "bits": "11"}
 
 
 @pytest.mark.parametrize("codebooks", [0, 33])

@@ -14,15 +14,17 @@ import struct
 import subprocess
 import sys
 import time
+import zlib
 
 import numpy as np
 import pytest
 
 import decode_ecdc
 import encode_ecdc
+from codec_toolkit import audio
 from codec_toolkit.binary import MAX_SAMPLES
 from codec_toolkit.ecdc import EcdcHeader, write_ecdc_header
-from codec_toolkit.errors import EXIT_BAD_VALUE, EXIT_USAGE
+from codec_toolkit.errors import EXIT_BAD_VALUE, CodecFailure
 from codec_toolkit.ncdc import CodesHeader, read_ncdc, write_ncdc
 from codec_toolkit.snac import SnacRunner, counter_normal
 from conftest import (RATE, ROOT, assert_one_line_error, make_signal, read_wav,
@@ -376,7 +378,10 @@ def test_ecdc_written_by_encodec_compress_decodes_with_decode_ecdc(use_lm, encod
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
 
     rc, out, _ = cli(decode_ecdc.main, "--info", tmp_path / "theirs.ecdc")
-    assert rc == 0 and "source_rate=24000\n" in out and "codebooks=8\n" in out
+    assert rc == 0
+    for line in ("codec=encodec", "source_rate=24000", f"samples={ECDC_LENGTH}", "codebooks=8",
+                 f"bytes={len(data)}", f"lm={int(use_lm)}"):
+        assert f"{line}\n" in out
 
 
 def test_lm_and_plain_ecdc_decode_to_the_same_audio(write_wav, tmp_path):
@@ -483,13 +488,18 @@ def test_decode_info_prints_key_value_lines_without_importing_torch(kind, tmp_pa
         with open(path, "wb") as fo:
             write_ecdc_header(fo, EcdcHeader(24123, 8, True, 44100))
             fo.write(b"\0" * 20)
-        expected = {"container": "ecdc", "model": "encodec_24khz", "sample_rate": "24000",
-                    "source_rate": "44100", "samples": "24123", "codebooks": "8", "lm": "1"}
+        expected = {"container": "ecdc", "codec": "encodec", "model": "encodec_24khz",
+                    "sample_rate": "24000", "source_rate": "44100", "samples": "24123",
+                    "duration": "1.005", "codebooks": "8", "bytes": str(path.stat().st_size),
+                    "kbps": f"{path.stat().st_size * 8 / (24123 / 24000) / 1000:.2f}",
+                    "lm": "1"}
     else:
         write_ncdc_file(path, CodesHeader("snac", SNAC_24, 24000, 22050, 6000, 12),
                         random_snac24_codes())
-        expected = {"container": "snac", "model": SNAC_24, "sample_rate": "24000",
-                    "source_rate": "22050", "samples": "6000", "levels": "3", "bits": "12"}
+        expected = {"container": "snac", "codec": "snac", "model": SNAC_24,
+                    "sample_rate": "24000", "source_rate": "22050", "samples": "6000",
+                    "duration": "0.250", "levels": "3", "bytes": str(path.stat().st_size),
+                    "kbps": f"{path.stat().st_size * 8 / 0.25 / 1000:.2f}", "bits": "12"}
     result = subprocess.run([sys.executable, "-c", INFO_SCRIPT, str(path)], cwd=ROOT,
                             capture_output=True, text=True, env=subprocess_env(), timeout=60)
     assert result.returncode == 0, result.stderr
@@ -624,15 +634,41 @@ def test_wav_at_another_rate_than_the_model_is_refused(extension, write_wav, cli
     assert not (tmp_path / f"out.{extension}").exists()
 
 
-@pytest.mark.parametrize("source_rate", ["2000000", "-1"])
+@pytest.mark.parametrize("source_rate", ["2000000", "-1", "1", "999", "384001"])
 @pytest.mark.parametrize("extension", ["ecdc", "snac"])
 def test_out_of_range_source_rate_is_refused_before_writing(source_rate, extension, signal,
                                                             write_wav, cli, tmp_path):
     rc, out, err = cli(encode_ecdc.main, *THREADS, "--source-rate", source_rate,
                        write_wav(signal), tmp_path / f"out.{extension}")
-    assert rc in (EXIT_USAGE, EXIT_BAD_VALUE) and out == ""
-    assert_one_line_error(err, ENCODE, source_rate)
+    assert rc == EXIT_BAD_VALUE and out == ""
+    assert_one_line_error(err, ENCODE, f"source rate {source_rate} Hz", "1000..384000 Hz")
     assert not (tmp_path / f"out.{extension}").exists()
+
+
+@pytest.mark.parametrize("source_rate", [1, 1_000_000])
+def test_a_snac_crafted_with_an_implausible_source_rate_is_refused(source_rate, signal,
+                                                                   write_wav, cli, tmp_path):
+    """A real file with its source-rate field patched (and its CRC made right again): a bad
+    field, exit 4, not a decode to a WAV of no samples or at 1 MHz."""
+    encode(write_wav(signal), tmp_path / "good.snac")
+    data = bytearray((tmp_path / "good.snac").read_bytes()[:-4])
+    # magic, version, codec and model bytes (a known model), then the two uint32 rates
+    assert struct.unpack_from("!II", data, 7) == (24000, 24000)
+    struct.pack_into("!I", data, 11, source_rate)
+    data += struct.pack("!I", zlib.crc32(data))
+    (tmp_path / "bad.snac").write_bytes(bytes(data))
+    for argv in ([tmp_path / "bad.snac", tmp_path / "out.wav"], ["--info", tmp_path / "bad.snac"]):
+        rc, out, err = cli(decode_ecdc.main, *THREADS, *argv)
+        assert (rc, out) == (4, "")
+        assert_one_line_error(err, DECODE, f"source sample rate {source_rate} Hz is out of range "
+                              f"1000..384000 Hz")
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_a_decode_of_no_samples_is_a_failure_not_an_empty_wav(tmp_path):
+    with pytest.raises(CodecFailure, match="no samples"):
+        audio.write_audio(str(tmp_path / "out.wav"), iter([]), 24000, 0)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_errors_carry_the_front_ends_name_when_it_calls(cli, monkeypatch, tmp_path):
@@ -724,3 +760,117 @@ def test_a_second_sigterm_does_not_break_off_the_cleanup_of_the_first():
                             capture_output=True, text=True, env=subprocess_env(), timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (
         143, "cleanup finished\n", "prog: interrupted\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# A Python without torch (PYTHON_BIN=python3 where `make setup` was not run): exit 3 naming the
+# package, on every codec's import path, never "internal error: ModuleNotFoundError".
+
+@pytest.fixture
+def without():
+    """without(*packages) -> environment overrides for a helper run by a Python that cannot
+    import those packages (tests/fixtures/hide-packages/sitecustomize.py hides them)."""
+    site = ROOT / "tests" / "fixtures" / "hide-packages"
+    return lambda *packages: {"PYTHONPATH": str(site), "HIDDEN_PACKAGES": ",".join(packages)}
+
+
+@pytest.fixture
+def no_torch(without) -> dict[str, str]:
+    return without("torch")
+
+
+def containers_of_every_kind(tmp_path, signal) -> dict[str, str]:
+    """A valid file of every container the decoder reads, written without a model."""
+    import torch
+
+    from codec_toolkit.dac_file import DacFile, write_dac
+    from codec_toolkit.ecdc import write_ecdc_packed
+    from codec_toolkit.ncdc import KNOWN_MODELS
+
+    files = {"snac": write_ncdc_file(tmp_path / "in.snac", CodesHeader(
+        "snac", SNAC_24, 24000, 24000, 6000, 12), random_snac24_codes())}
+    files["mimi"] = write_ncdc_file(tmp_path / "in.mimi", CodesHeader(
+        "mimi", "kyutai/mimi", 24000, 24000, 3840, 11), [np.zeros(2, dtype=np.int64)] * 8)
+    files["semanticodec"] = write_ncdc_file(tmp_path / "in.semanticodec", CodesHeader(
+        "semanticodec", KNOWN_MODELS["semanticodec"][6], 16000, 16000, 16000, 14),
+        [np.zeros(26, dtype=np.int64)] * 2)
+    with open(tmp_path / "in.ecdc", "wb") as fo:
+        write_ecdc_header(fo, EcdcHeader(640, 2, False, 24000))
+        write_ecdc_packed(fo, np.zeros((2, 2), dtype=np.int64))
+    files["ecdc"] = str(tmp_path / "in.ecdc")
+    with open(tmp_path / "in.dac", "wb") as fo:
+        write_dac(fo, DacFile(np.zeros((1, 12, 50), dtype=np.uint16), 50, 16000, -20.0, 16000,
+                              True))
+    files["dac"] = str(tmp_path / "in.dac")
+    files["legacy"] = str(tmp_path / "legacy.snac")
+    torch.save([torch.zeros(1, 3 * k, dtype=torch.int64) for k in (1, 2, 4)], files["legacy"])
+    return files
+
+
+TORCH_MISSING = "Python package missing: torch (run: make setup)"
+
+
+@pytest.mark.parametrize("codec, options", [
+    ("ecdc", ()), ("ecdc", ("--lm",)), ("snac", ()), ("snac", ("--backend", "onnx")),
+    ("mimi", ()), ("dac", ()), ("semanticodec", ()),
+])
+def test_encoding_without_torch_exits_3_naming_it(codec, options, no_torch, signal, write_wav,
+                                                  tmp_path):
+    result = run_helper(ENCODE, *options, write_wav(signal), tmp_path / f"out.{codec}",
+                        **no_torch)
+    assert (result.returncode, result.stdout, result.stderr) == (3, "",
+                                                                 f"{ENCODE}: {TORCH_MISSING}\n")
+    assert not (tmp_path / f"out.{codec}").exists()
+
+
+@pytest.mark.parametrize("kind", ["ecdc", "snac", "mimi", "dac", "semanticodec", "legacy"])
+@pytest.mark.parametrize("backend", ["auto", "onnx"])
+def test_decoding_without_torch_exits_3_naming_it(kind, backend, no_torch, signal, tmp_path):
+    path = containers_of_every_kind(tmp_path, signal)[kind]
+    result = run_helper(DECODE, "--backend", backend, path, tmp_path / "out.wav", **no_torch)
+    assert (result.returncode, result.stdout, result.stderr) == (3, "",
+                                                                 f"{DECODE}: {TORCH_MISSING}\n")
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_info_of_a_legacy_snac_without_torch_exits_3_naming_it(no_torch, signal, tmp_path):
+    result = run_helper(DECODE, "--info", containers_of_every_kind(tmp_path, signal)["legacy"],
+                        **no_torch)
+    assert (result.returncode, result.stdout, result.stderr) == (3, "",
+                                                                 f"{DECODE}: {TORCH_MISSING}\n")
+
+
+def test_batches_without_torch_stop_at_once_with_exit_3(no_torch, signal, write_wav, tmp_path):
+    wav = write_wav(signal)
+    files = containers_of_every_kind(tmp_path, signal)
+    (tmp_path / "encode.list").write_text("".join(
+        f"{wav}\t{tmp_path / f'out{i}.snac'}\t44100\tclip{i}.wav\n" for i in range(3)))
+    (tmp_path / "decode.list").write_text("".join(
+        f"{files[kind]}\t{tmp_path / f'{kind}.wav'}\t{kind}\n" for kind in ("snac", "ecdc")))
+    for script, listing in ((ENCODE, "encode.list"), (DECODE, "decode.list")):
+        result = run_helper(script, "--batch", tmp_path / listing, **no_torch)
+        assert (result.returncode, result.stdout, result.stderr) == (
+            3, "", f"{script}: {TORCH_MISSING}\n")
+    assert not list(tmp_path.glob("out*.snac"))
+    assert not (tmp_path / "snac.wav").exists() and not (tmp_path / "ecdc.wav").exists()
+
+
+@pytest.mark.parametrize("hidden, codec, options, message", [
+    ("snac", "snac", (), "Python package missing: snac (run: make setup)"),
+    ("huggingface_hub", "snac", (), "Python package missing: huggingface_hub (run: make setup)"),
+    ("encodec", "ecdc", (), "Python package missing: encodec (run: make setup)"),
+    ("transformers", "mimi", (), "Python package missing: transformers (run: make setup)"),
+    ("soundfile", "snac", (), "Python package missing: soundfile (run: make setup)"),
+    ("onnxruntime", "snac", ("--backend", "onnx"),
+     "MODEL_BACKEND=onnx needs the Python package onnxruntime (pip install onnxruntime onnx "
+     "onnxscript)"),
+    ("dac", "dac", (), "Python package missing: dac; .dac needs the optional DAC install "
+     "(run: make dac)"),
+])
+def test_every_missing_package_of_a_codec_exits_3_naming_it(hidden, codec, options, message,
+                                                             without, signal, write_wav,
+                                                             tmp_path):
+    result = run_helper(ENCODE, *THREADS, *options, write_wav(signal), tmp_path / f"out.{codec}",
+                        **without(hidden))
+    assert (result.returncode, result.stdout, result.stderr) == (3, "", f"{ENCODE}: {message}\n")
+    assert not (tmp_path / f"out.{codec}").exists()
