@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: compress_audio.sh [-f] [-q] [--] INPUT OUTPUT
 #        compress_audio.sh [-f] [-q] -c EXT [--] INPUT|- OUTPUT|-
-#        compress_audio.sh [-f] [-q] [-j N] -c EXT -o DIR [--] INPUT...
+#        compress_audio.sh [-f|--skip-existing] [-q] [-R] [-j N] -c EXT -o DIR [--] INPUT...
 #        compress_audio.sh [-f] [-q] [--] CODES.npz OUTPUT
 #        compress_audio.sh --version [-v]
 #
@@ -22,15 +22,18 @@
 # INPUT "-" reads standard input (spooled to the work directory first) and OUTPUT "-" writes
 # standard output, whose codec -c names; -c with a named OUTPUT must agree with its extension.
 #
-# The batch form compresses many inputs into DIR as NAME.EXT, loading each model once per
-# worker; a failing input is reported and skipped, and the exit code is then 8.
+# The batch form compresses many inputs into DIR as NAME.EXT (with -R, folders too, their
+# trees mirrored), -j workers each taking the next file and loading each model once; a failing
+# input is reported and skipped, and the exit code is then 8. A summary line ends it.
 #
 # Options (GNU syntax: -fq, --jobs=4 or --jobs 4, options after the operands; -- ends them):
 #   -f, --force         replace OUTPUT if it already exists
 #   -y                  the same as -f (FFmpeg's spelling)
 #   -c, --codec EXT     codec of OUTPUT "-" or of a batch: ecdc, snac, mimi, dac, semanticodec,
 #                       c2, opus, lpcnet or nesc
-#   -o, --output-dir D  directory a batch writes into (must exist)
+#   -o, --output-dir D  directory a batch writes into (created when missing)
+#   -R, --recursive     folders among a batch's inputs are walked; outputs mirror their trees
+#       --skip-existing a batch skips inputs whose output exists (to finish a stopped batch)
 #   -j, --jobs N        worker processes for a batch (default: 1)
 #   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
 #   -h, --help          show this help and exit
@@ -220,10 +223,7 @@ compress_item() {
 
 # compress_finish K: the helper's container for item K, staged beside its output and renamed.
 compress_finish() {
-  output=${item_out[$1]}
-  stage_output "$output"
-  copy_encoded "$workdir/encoded" "$staged"
-  commit_output "$output"
+  place_file "$workdir/encoded" "${item_out[$1]}"
 }
 
 # This command has no options of its own, but getopt is told of decompress_audio.sh's -r

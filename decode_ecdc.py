@@ -16,9 +16,9 @@ import os
 import sys
 import typing as tp
 
-from codec_toolkit import errors  # the standard library only: it speaks when numpy is missing
-
 try:
+    # errors needs the standard library only: it speaks when numpy is missing.
+    from codec_toolkit import errors
     import neural_codec as nc
     from codec_toolkit import audio, codes, dac_file, ecdc, facts, legacy_snac, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
@@ -151,13 +151,15 @@ def main(argv: list[str] | None = None) -> int:
         audio.write_audio(output, decoded.chunks, decoded.sample_rate, decoded.length)
         return decoded
 
-    def export_one(input_path: str, output: str) -> None:
+    def export_one(input_path: str, output: str) -> str:
+        """Write the codes; the audio's length in milliseconds, for a batch's summary."""
         with naming(input_path):
             opts = codes.ExportOptions(default_model=args.default_model,
                                        sample_rate=args.sample_rate, dac_model=args.dac_model,
                                        dac_bitrate=args.dac_bitrate)
             arrays = codes.export_codes(input_path, container_of(input_path), opts)
         audio.write_atomically(output, codes.save_codes(arrays))
+        return str(int(arrays["samples"]) * 1000 // int(arrays["sample_rate"]))
 
     def decode_listed(fields: list[str]) -> str:
         decoded = decode_one(fields[0], fields[1])
@@ -167,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.batch:
             # Lines of INPUT, OUTPUT, NAME; answers each with the source rate and the length in
             # milliseconds.
+            if args.codes:
+                return nc.run_batch(prog, args.batch, lambda f: export_one(f[0], f[1]))
             return nc.run_batch(prog, args.batch, decode_listed)
         if args.input is None:
             raise errors.UsageError("INPUT is required unless --batch is given")

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Usage: decompress_audio.sh [-f] [-q] [-r HZ] [--] INPUT OUTPUT
 #        decompress_audio.sh [-f] [-q] [-r HZ] [-c EXT] [--] INPUT|- OUTPUT|-
-#        decompress_audio.sh [-f] [-q] [-r HZ] [-j N] -o DIR [-c EXT] [--] INPUT...
+#        decompress_audio.sh [-f|--skip-existing] [-q] [-r HZ] [-R] [-j N] -o DIR [-c EXT] [--]
+#                            INPUT...
 #        decompress_audio.sh --codes [-f] [-q] [--] INPUT OUTPUT.npz
-#        decompress_audio.sh --codes [-f] [-q] [-j N] -o DIR [--] INPUT...
+#        decompress_audio.sh --codes [-f] [-q] [-R] [-j N] -o DIR [--] INPUT...
 #        decompress_audio.sh --info [--json] [--] FILE...
 #        decompress_audio.sh --version [-v]
 #
@@ -20,8 +21,10 @@
 # not .lpcnet or .nesc) and OUTPUT "-" writes standard output in the format -c names (default:
 # wav); -c with a named OUTPUT must agree with its extension.
 #
-# The batch form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says), loading
-# each model once per worker; a failing input is reported and skipped, and the exit code is 8.
+# The batch form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says; with -R,
+# folders too, their trees mirrored), -j workers each taking the next file and loading each
+# model once; a failing input is reported and skipped, and the exit code is 8. A summary line
+# ends it.
 #
 # --codes writes the codes of INPUT (.ecdc, .snac, .mimi, .dac, .semanticodec) as a NumPy .npz
 # instead of audio (a batch writes DIR/NAME.npz): one integer array per SNAC level or a
@@ -39,7 +42,9 @@
 #   -f, --force         replace OUTPUT if it already exists
 #   -y                  the same as -f (FFmpeg's spelling)
 #   -c, --codec EXT     audio format of OUTPUT "-" or of a batch's outputs (default: wav)
-#   -o, --output-dir D  directory a batch writes into (must exist)
+#   -o, --output-dir D  directory a batch writes into (created when missing)
+#   -R, --recursive     folders among a batch's inputs are walked; outputs mirror their trees
+#       --skip-existing a batch skips inputs whose output exists (to finish a stopped batch)
 #   -j, --jobs N        worker processes for a batch (default: 1)
 #   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
 #   --codes             write the codes as .npz instead of decoding (see above)
@@ -167,15 +172,17 @@ render() {
 
 # export_codes INPUT OUTPUT: INPUT's codes into OUTPUT (.npz), staged beside it.
 export_codes() {
-  local kind reason
+  local kind
   kind=$(container_of "$1")
-  runs_in_helper "$kind" ||
-    die 4 "$1: .$kind holds no codes to export (only .ecdc, .snac, .mimi, .dac, .semanticodec)"
+  runs_in_helper "$kind" || no_codes "$1" "$kind"
   decoder_args
   run_helper "$ENCODEC_DEC" "${helper_args[@]}" --codes -- "$1" "$workdir/codes.npz"
-  stage_output "$2"
-  reason=$(cp -- "$workdir/codes.npz" "$staged" 2>&1) || die 7 "$2: cannot write (${reason##*: })"
-  commit_output "$2"
+  place_file "$workdir/codes.npz" "$2"
+}
+
+# no_codes FILE KIND: die, FILE being a container of codec KIND, which has no codes to export.
+no_codes() {
+  die 4 "$1: .$2 holds no codes to export (only .ecdc, .snac, .mimi, .dac, .semanticodec)"
 }
 
 # pick_codes_format: --codes writes .npz: OUTPUT must say so, and a batch's -c may only.
@@ -198,7 +205,7 @@ check_output_format() {
 # at the request for the worker's helper (decompress_finish renders its WAV); the others are
 # decoded here. A walked file that is no container is skipped, not failed.
 decompress_item() {
-  local kind target
+  local kind target product
   input=${item_in[$1]} output=${item_out[$1]}
   check_output "$input" "$output" "$force"
   if ((item_walked[$1])); then
@@ -207,14 +214,15 @@ decompress_item() {
     kind=$(container_of "$input")
   fi
   if ((codes)); then
-    export_codes "$input" "$output"
-    return
+    runs_in_helper "$kind" || no_codes "$input" "$kind"
   fi
   if runs_in_helper "$kind"; then
     # Through a link of a plain name: the request is a tab-separated line.
     if [[ $input == /* ]]; then target=$input; else target=$PWD/$input; fi
     ln -s -- "$target" "$workdir/input"
-    printf '%s\t%s\t%s\n' "$workdir/input" "$workdir/decoded.wav" "$(list_name "$input")" \
+    product=decoded.wav
+    ((!codes)) || product=codes.npz
+    printf '%s\t%s\t%s\n' "$workdir/input" "$workdir/$product" "$(list_name "$input")" \
       >"$workdir/request"
     return
   fi
@@ -235,12 +243,17 @@ opus_ms() {
 }
 
 # decompress_finish K: the helper's WAV of item K rendered as its output, at the source rate
-# the helper read from the container.
+# the helper read from the container; or with --codes, its .npz put in place.
 decompress_finish() {
   local ms
-  IFS=$'\t' read -r native_rate ms <"$workdir/reply"
-  decoded=(-i "file:$workdir/decoded.wav")
-  render "${item_out[$1]}"
+  if ((codes)); then
+    IFS= read -r ms <"$workdir/reply"
+    place_file "$workdir/codes.npz" "${item_out[$1]}"
+  else
+    IFS=$'\t' read -r native_rate ms <"$workdir/reply"
+    decoded=(-i "file:$workdir/decoded.wav")
+    render "${item_out[$1]}"
+  fi
   echo "$ms" >"$workdir/ms"
 }
 
@@ -290,6 +303,8 @@ main() {
   if [[ -n $outdir ]]; then
     make_workdir
     decoder_args
+    # With --codes the workers' helpers export the codes instead of decoding.
+    ((!codes)) || helper_args+=(--codes)
     run_batch decompress_item decompress_finish "$ENCODEC_DEC" "${helper_args[@]}"
     return
   fi

@@ -13,9 +13,9 @@ import io
 import os
 import sys
 
-from codec_toolkit import errors  # the standard library only: it speaks when numpy is missing
-
 try:
+    # errors needs the standard library only: it speaks when numpy is missing.
+    from codec_toolkit import errors
     import neural_codec as nc
     from codec_toolkit import audio, binary, codes, facts, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself

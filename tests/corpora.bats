@@ -138,3 +138,15 @@ STUB
   assert_dir_empty out
   assert_dir_empty "$TMPDIR"
 }
+
+@test "--codes -R exports a tree of containers as a tree of .npz" {
+  compress_audio.sh -R -c snac -o snac "$CORPUS" 2>/dev/null
+  run -0 --separate-stderr decompress_audio.sh --codes -R -j 2 -o codes snac
+  assert_equal "$(tree codes)" \
+    $'./intro.npz\n./memos/call.npz\n./talks/closing.npz\n./talks/day 1/opening.npz'
+  assert_clean_batch decompress_audio.sh
+  run -0 "$TEST_PYTHON" -c 'import numpy as np, sys
+arrays = np.load(sys.argv[1], allow_pickle=False)
+print(arrays["codec"], arrays["samples"], sorted(arrays.files))' codes/intro.npz
+  assert_output "snac 36000 ['codec', 'level_0', 'level_1', 'level_2', 'model', 'sample_rate', 'samples', 'source_rate']"
+}
