@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: compress_audio.sh [-f] [-q] [--] INPUT OUTPUT
 #        compress_audio.sh [-f] [-q] -c EXT [--] INPUT|- OUTPUT|-
-#        compress_audio.sh [-f] [-q] [-j N] -c EXT -o DIR [--] INPUT...
+#        compress_audio.sh [-f|--skip-existing] [-q] [-R] [-j N] -c EXT -o DIR [--] INPUT...
 #        compress_audio.sh [-f] [-q] [--] CODES.npz OUTPUT
 #        compress_audio.sh --version [-v]
 #
@@ -22,15 +22,18 @@
 # INPUT "-" reads standard input (spooled to the work directory first) and OUTPUT "-" writes
 # standard output, whose codec -c names; -c with a named OUTPUT must agree with its extension.
 #
-# The batch form compresses many inputs into DIR as NAME.EXT, loading each model once per
-# worker; a failing input is reported and skipped, and the exit code is then 8.
+# The batch form compresses many inputs into DIR as NAME.EXT (with -R, folders too, their
+# trees mirrored), -j workers each taking the next file and loading each model once; a failing
+# input is reported and skipped, and the exit code is then 8. A summary line ends it.
 #
 # Options (GNU syntax: -fq, --jobs=4 or --jobs 4, options after the operands; -- ends them):
 #   -f, --force         replace OUTPUT if it already exists
 #   -y                  the same as -f (FFmpeg's spelling)
 #   -c, --codec EXT     codec of OUTPUT "-" or of a batch: ecdc, snac, mimi, dac, semanticodec,
 #                       c2, opus, lpcnet or nesc
-#   -o, --output-dir D  directory a batch writes into (must exist)
+#   -o, --output-dir D  directory a batch writes into (created when missing)
+#   -R, --recursive     folders among a batch's inputs are walked; outputs mirror their trees
+#       --skip-existing a batch skips inputs whose output exists (to finish a stopped batch)
 #   -j, --jobs N        worker processes for a batch (default: 1)
 #   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
 #   -h, --help          show this help and exit
@@ -81,6 +84,9 @@ source "$SCRIPT_DIR/lib/toolkit.bash" "$SCRIPT_DIR"
 # one outside the known set (as decompress_audio.sh decodes such files).
 SNAC_MODEL_SET=${SNAC_MODEL:+1} MIMI_MODEL_SET=${MIMI_MODEL:+1}
 : "${ENCODEC_ENC:=$SCRIPT_DIR/encode_ecdc.py}" "${C2ENC:=c2enc}" "${NESC_ENC:=/opt/nesc/nesc_enc}"
+# A walked file that FFprobe cannot read, in a batch's summary.
+NOT_INPUT='not audio'
+helper_args=()
 
 # Codecs: encode_CODEC SOURCE_RATE STAGED writes STAGED from $input, working in $workdir; the
 # codecs of the Python helpers (facts.tsv's runner) all go through encode_neural.
@@ -190,53 +196,34 @@ encode() {
   fi
 }
 
-# compress_item I INPUT: one input of a batch. Neural codecs only convert it and queue it for
-# run_neural_batch; the others encode it here.
+# compress_item K: item K of a batch, in its own work directory. The helpers' codecs stop at
+# the request for the worker's helper (compress_finish puts its result in place); the others
+# encode here. A walked file FFprobe cannot read is skipped, not failed.
 compress_item() {
-  local output source_rate
-  input=$2
-  batch_output output "$input"
-  check_input "$input"
+  local source_rate
+  input=${item_in[$1]} output=${item_out[$1]}
   check_output "$input" "$output" "$force"
-  source_rate=$(probe_rate "$input")
+  if ((item_walked[$1])); then
+    source_rate=$(probe_rate "$input" 2>/dev/null) || exit "$SKIPPED"
+  else
+    source_rate=$(probe_rate "$input")
+  fi
   if runs_in_helper "$codec"; then
     neural_args "$codec"
     to_pcm "$input" "$model_rate" f32le "$workdir/in.f32"
     printf '%s\t%s\t%s\t%s\n' "$workdir/in.f32" "$workdir/encoded" "$source_rate" \
-      "$(list_name "$input")" \
-      >"$workdir/item"
-    printf '%s\n' "$output" >"$workdir/destination"
+      "$(list_name "$input")" >"$workdir/request"
   else
     stage_output "$output"
     "encode_$codec" "$source_rate" "$staged"
     commit_output "$output"
   fi
+  pcm_ms "${last_pcm[@]}" >"$workdir/ms"
 }
 
-# commit_encoded DIR: a batch item's encoded file into place, staged beside its output.
-commit_encoded() {
-  local output
-  output=$(<"$1/destination")
-  trap '[[ -z ${staged:-} ]] || rm -f -- "$staged"' EXIT
-  stage_output "$output"
-  copy_encoded "$1/encoded" "$staged"
-  commit_output "$output"
-}
-
-compress_batch() {
-  local dir
-  check_batch "$@"
-  run_items "$jobs" compress_item "$@"
-  if runs_in_helper "$codec"; then
-    neural_args "$codec"
-    run_neural_batch "$ENCODEC_ENC" "${helper_args[@]}"
-    for dir in "$workdir"/*/; do
-      [[ -e $dir/item ]] || continue
-      # In a subshell: a write that fails (a full disk) fails this item, not the batch.
-      ( [[ -s $dir/encoded ]] && commit_encoded "$dir" ) || echo 1 >"$dir/status"
-    done
-  fi
-  finish_batch "$#"
+# compress_finish K: the helper's container for item K, staged beside its output and renamed.
+compress_finish() {
+  place_file "$workdir/encoded" "${item_out[$1]}"
 }
 
 # This command has no options of its own, but getopt is told of decompress_audio.sh's -r
@@ -275,7 +262,8 @@ main() {
   require_tool FFPROBE "$FFPROBE"
   if [[ -n $outdir ]]; then
     make_workdir
-    compress_batch "${positional[@]}"
+    ! runs_in_helper "$codec" || neural_args "$codec"
+    run_batch compress_item compress_finish "$ENCODEC_ENC" "${helper_args[@]}"
     return
   fi
   make_workdir

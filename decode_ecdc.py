@@ -16,9 +16,9 @@ import os
 import sys
 import typing as tp
 
-from codec_toolkit import errors  # the standard library only: it speaks when numpy is missing
-
 try:
+    # errors needs the standard library only: it speaks when numpy is missing.
+    from codec_toolkit import errors
     import neural_codec as nc
     from codec_toolkit import audio, codes, dac_file, ecdc, facts, legacy_snac, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
@@ -36,8 +36,9 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("output", metavar="OUTPUT", nargs="?", help="WAV file to write")
     parser.add_argument("--batch", metavar="LIST",
                         help="decode every file listed in LIST (tab-separated lines: input, "
-                        "output WAV, name), loading each model once; prints each output and "
-                        "its source rate")
+                        "output WAV, name) as it is read (a FIFO works), loading each model "
+                        "once; answers each line with its exit code, source rate and length in "
+                        "ms")
     parser.add_argument("--info", action="store_true",
                         help="print the container's fields as key=value lines and exit: "
                         f"{', '.join(INFO_KEYS)} where known, then the container's own")
@@ -132,11 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     prog = errors.program_name(os.path.basename(__file__))
     args = get_parser(prog).parse_args(argv)
 
-    def decode_one(input_path: str, output: str) -> int:
+    def decode_one(input_path: str, output: str):
         with naming(input_path):
             return decode_file(input_path, output)
 
-    def decode_file(input_path: str, output: str) -> int:
+    def decode_file(input_path: str, output: str):
         kind = container_of(input_path)
         adapter = nc.get_codec("snac" if kind == "snac-legacy" else kind)
         wanted = runtime.wants_progress(args) and not args.batch
@@ -148,25 +149,29 @@ def main(argv: list[str] | None = None) -> int:
                                      **runtime.run_options(args, samples))
         decoded = adapter.decode(input_path, opts)
         audio.write_audio(output, decoded.chunks, decoded.sample_rate, decoded.length)
-        return decoded.source_rate
+        return decoded
 
-    def export_one(input_path: str, output: str) -> None:
+    def export_one(input_path: str, output: str) -> str:
+        """Write the codes; the audio's length in milliseconds, for a batch's summary."""
         with naming(input_path):
             opts = codes.ExportOptions(default_model=args.default_model,
                                        sample_rate=args.sample_rate, dac_model=args.dac_model,
                                        dac_bitrate=args.dac_bitrate)
             arrays = codes.export_codes(input_path, container_of(input_path), opts)
         audio.write_atomically(output, codes.save_codes(arrays))
+        return str(int(arrays["samples"]) * 1000 // int(arrays["sample_rate"]))
 
-    def decode_listed(fields: list[str]) -> None:
-        source_rate = decode_one(fields[0], fields[1])
-        print(f"{fields[1]}\t{source_rate}", flush=True)
+    def decode_listed(fields: list[str]) -> str:
+        decoded = decode_one(fields[0], fields[1])
+        return f"{decoded.source_rate}\t{decoded.length * 1000 // decoded.sample_rate}"
 
     def body() -> int:
         if args.batch:
-            # Lines of INPUT, OUTPUT, NAME; prints OUTPUT and the source rate of each success.
-            return nc.run_batch(prog, args.batch, decode_listed,
-                                runtime.wants_progress(args))
+            # Lines of INPUT, OUTPUT, NAME; answers each with the source rate and the length in
+            # milliseconds.
+            if args.codes:
+                return nc.run_batch(prog, args.batch, lambda f: export_one(f[0], f[1]))
+            return nc.run_batch(prog, args.batch, decode_listed)
         if args.input is None:
             raise errors.UsageError("INPUT is required unless --batch is given")
         if args.json and not args.info:

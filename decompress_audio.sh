@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Usage: decompress_audio.sh [-f] [-q] [-r HZ] [--] INPUT OUTPUT
 #        decompress_audio.sh [-f] [-q] [-r HZ] [-c EXT] [--] INPUT|- OUTPUT|-
-#        decompress_audio.sh [-f] [-q] [-r HZ] [-j N] -o DIR [-c EXT] [--] INPUT...
+#        decompress_audio.sh [-f|--skip-existing] [-q] [-r HZ] [-R] [-j N] -o DIR [-c EXT] [--]
+#                            INPUT...
 #        decompress_audio.sh --codes [-f] [-q] [--] INPUT OUTPUT.npz
-#        decompress_audio.sh --codes [-f] [-q] [-j N] -o DIR [--] INPUT...
+#        decompress_audio.sh --codes [-f] [-q] [-R] [-j N] -o DIR [--] INPUT...
 #        decompress_audio.sh --info [--json] [--] FILE...
 #        decompress_audio.sh --version [-v]
 #
@@ -20,8 +21,10 @@
 # not .lpcnet or .nesc) and OUTPUT "-" writes standard output in the format -c names (default:
 # wav); -c with a named OUTPUT must agree with its extension.
 #
-# The batch form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says), loading
-# each model once per worker; a failing input is reported and skipped, and the exit code is 8.
+# The batch form restores many inputs into DIR as NAME.EXT (EXT: wav unless -c says; with -R,
+# folders too, their trees mirrored), -j workers each taking the next file and loading each
+# model once; a failing input is reported and skipped, and the exit code is 8. A summary line
+# ends it.
 #
 # --codes writes the codes of INPUT (.ecdc, .snac, .mimi, .dac, .semanticodec) as a NumPy .npz
 # instead of audio (a batch writes DIR/NAME.npz): one integer array per SNAC level or a
@@ -39,7 +42,9 @@
 #   -f, --force         replace OUTPUT if it already exists
 #   -y                  the same as -f (FFmpeg's spelling)
 #   -c, --codec EXT     audio format of OUTPUT "-" or of a batch's outputs (default: wav)
-#   -o, --output-dir D  directory a batch writes into (must exist)
+#   -o, --output-dir D  directory a batch writes into (created when missing)
+#   -R, --recursive     folders among a batch's inputs are walked; outputs mirror their trees
+#       --skip-existing a batch skips inputs whose output exists (to finish a stopped batch)
 #   -j, --jobs N        worker processes for a batch (default: 1)
 #   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
 #   --codes             write the codes as .npz instead of decoding (see above)
@@ -86,6 +91,8 @@ source "$SCRIPT_DIR/lib/toolkit.bash" "$SCRIPT_DIR"
 SNAC_MODEL_SET=${SNAC_MODEL:+1} MIMI_MODEL_SET=${MIMI_MODEL:+1}
 : "${ENCODEC_DEC:=$SCRIPT_DIR/decode_ecdc.py}" "${C2DEC:=c2dec}" "${NESC_DEC:=/opt/nesc/nesc_dec}"
 OUTPUT_EXTENSIONS=(.wav .flac .mp3 .ogg .opus .m4a .aac .aiff)
+# A walked file that is no container, in a batch's summary.
+NOT_INPUT='not a container'
 
 # Codecs: decode_CODEC sets decoded (FFmpeg input arguments) and native_rate from $input; the
 # codecs of the Python helpers (facts.tsv's runner) all go through decode_neural.
@@ -123,8 +130,8 @@ decode_opus() {
   tag=$("$FFPROBE" -v error -select_streams a:0 -show_entries stream_tags=SOURCE_RATE \
     -of csv=p=0 "file:$input" 2>/dev/null) || die 4 "$input: not a valid Ogg file"
   native_rate=${tag:-48000}
-  in_range "$native_rate" 1000 384000 ||
-    die 4 "$input: SOURCE_RATE tag $tag is not a sample rate from 1000 to 384000 Hz"
+  is_sample_rate "$native_rate" ||
+    die 4 "$input: SOURCE_RATE tag $tag is not a sample rate from $RATE_MIN to $RATE_MAX Hz"
   decoded=(-i "file:$input")
 }
 
@@ -165,15 +172,17 @@ render() {
 
 # export_codes INPUT OUTPUT: INPUT's codes into OUTPUT (.npz), staged beside it.
 export_codes() {
-  local kind reason
+  local kind
   kind=$(container_of "$1")
-  runs_in_helper "$kind" ||
-    die 4 "$1: .$kind holds no codes to export (only .ecdc, .snac, .mimi, .dac, .semanticodec)"
+  runs_in_helper "$kind" || no_codes "$1" "$kind"
   decoder_args
   run_helper "$ENCODEC_DEC" "${helper_args[@]}" --codes -- "$1" "$workdir/codes.npz"
-  stage_output "$2"
-  reason=$(cp -- "$workdir/codes.npz" "$staged" 2>&1) || die 7 "$2: cannot write (${reason##*: })"
-  commit_output "$2"
+  place_file "$workdir/codes.npz" "$2"
+}
+
+# no_codes FILE KIND: die, FILE being a container of codec KIND, which has no codes to export.
+no_codes() {
+  die 4 "$1: .$2 holds no codes to export (only .ecdc, .snac, .mimi, .dac, .semanticodec)"
 }
 
 # pick_codes_format: --codes writes .npz: OUTPUT must say so, and a batch's -c may only.
@@ -192,55 +201,60 @@ check_output_format() {
     die 2 "$1: unknown audio extension; supported: ${OUTPUT_EXTENSIONS[*]}"
 }
 
-# decompress_item I INPUT: one input of a batch. The neural codecs' files are queued for
-# run_neural_batch; the others are decoded here.
+# decompress_item K: item K of a batch, in its own work directory. The helpers' containers stop
+# at the request for the worker's helper (decompress_finish renders its WAV); the others are
+# decoded here. A walked file that is no container is skipped, not failed.
 decompress_item() {
-  local output kind target
-  input=$2
-  batch_output output "$input"
-  check_input "$input"
+  local kind target product
+  input=${item_in[$1]} output=${item_out[$1]}
   check_output "$input" "$output" "$force"
-  if ((codes)); then
-    export_codes "$input" "$output"
-    return
+  if ((item_walked[$1])); then
+    kind=$(container_of "$input" 2>/dev/null) || exit "$SKIPPED"
+  else
+    kind=$(container_of "$input")
   fi
-  kind=$(container_of "$input")
+  if ((codes)); then
+    runs_in_helper "$kind" || no_codes "$input" "$kind"
+  fi
   if runs_in_helper "$kind"; then
-    # Through a link of a plain name: the list is tab-separated lines.
+    # Through a link of a plain name: the request is a tab-separated line.
     if [[ $input == /* ]]; then target=$input; else target=$PWD/$input; fi
     ln -s -- "$target" "$workdir/input"
-    printf '%s\t%s\t%s\n' "$workdir/input" "$workdir/decoded.wav" "$(list_name "$input")" \
-      >"$workdir/item"
-    printf '%s\n' "$output" >"$workdir/destination"
-  else
-    "decode_$kind"
-    render "$output"
+    product=decoded.wav
+    ((!codes)) || product=codes.npz
+    printf '%s\t%s\t%s\n' "$workdir/input" "$workdir/$product" "$(list_name "$input")" \
+      >"$workdir/request"
+    return
+  fi
+  "decode_$kind"
+  render "$output"
+  if [[ $kind == opus ]]; then
+    opus_ms >"$workdir/ms"
+  else # the raw PCM that decoded names: -f s16le -ar RATE -ac 1 -i file:PCM
+    pcm_ms "${decoded[-1]#file:}" "${decoded[3]}" 16 >"$workdir/ms"
   fi
 }
 
-decompress_batch() {
-  local wav source_rate dir list
-  check_batch "$@"
-  run_items "$jobs" decompress_item "$@"
-  decoder_args
-  run_neural_batch "$ENCODEC_DEC" "${helper_args[@]}"
-  for list in "$workdir"/list.*.out; do
-    [[ -e $list ]] || continue # no input reached the helper
-    while IFS=$'\t' read -r wav source_rate; do
-      dir=${wav%/decoded.wav}
-      native_rate=$source_rate decoded=(-i "file:$wav")
-      if (
-        trap '[[ -z ${staged:-} ]] || rm -f -- "$staged"' EXIT
-        render "$(<"$dir/destination")"
-      ); then
-        touch "$dir/rendered"
-      fi
-    done <"$list"
-  done
-  for dir in "$workdir"/*/; do
-    [[ ! -e $dir/item || -e $dir/rendered ]] || echo 1 >"$dir/status"
-  done
-  finish_batch "$#"
+# opus_ms: the length of $input (Ogg Opus) in milliseconds.
+opus_ms() {
+  local seconds
+  seconds=$("$FFPROBE" -v error -show_entries format=duration -of csv=p=0 "file:$input")
+  echo $((10#${seconds%.*} * 1000 + 10#$(printf '%.3s' "${seconds#*.}000")))
+}
+
+# decompress_finish K: the helper's WAV of item K rendered as its output, at the source rate
+# the helper read from the container; or with --codes, its .npz put in place.
+decompress_finish() {
+  local ms
+  if ((codes)); then
+    IFS= read -r ms <"$workdir/reply"
+    place_file "$workdir/codes.npz" "${item_out[$1]}"
+  else
+    IFS=$'\t' read -r native_rate ms <"$workdir/reply"
+    decoded=(-i "file:$workdir/decoded.wav")
+    render "${item_out[$1]}"
+  fi
+  echo "$ms" >"$workdir/ms"
 }
 
 # own_option OPTION VALUE: parse_options' hook for this command's own options.
@@ -280,15 +294,18 @@ main() {
   fi
   ((!json)) || die 2 "--json goes with --info (see --help)"
   check_operands
-  [[ -z $rate ]] || in_range "$rate" 1000 384000 ||
-    die 2 "--rate $rate: expected a sample rate in Hz from 1000 to 384000"
+  [[ -z $rate ]] || is_sample_rate "$rate" ||
+    die 2 "--rate $rate: expected a sample rate in Hz from $RATE_MIN to $RATE_MAX"
   if ((codes)); then pick_codes_format; else pick_format; fi
   validate_env
   require_tool FFMPEG "$FFMPEG"
   require_tool FFPROBE "$FFPROBE"
   if [[ -n $outdir ]]; then
     make_workdir
-    decompress_batch "${positional[@]}"
+    decoder_args
+    # With --codes the workers' helpers export the codes instead of decoding.
+    ((!codes)) || helper_args+=(--codes)
+    run_batch decompress_item decompress_finish "$ENCODEC_DEC" "${helper_args[@]}"
     return
   fi
   make_workdir

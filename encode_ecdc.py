@@ -13,9 +13,9 @@ import io
 import os
 import sys
 
-from codec_toolkit import errors  # the standard library only: it speaks when numpy is missing
-
 try:
+    # errors needs the standard library only: it speaks when numpy is missing.
+    from codec_toolkit import errors
     import neural_codec as nc
     from codec_toolkit import audio, binary, codes, facts, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
@@ -37,7 +37,8 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         help="container to write (.ecdc, .snac, .mimi, .dac, .semanticodec)")
     parser.add_argument("--batch", metavar="LIST",
                         help="encode every file listed in LIST (tab-separated lines: input, "
-                        "output, source rate, name), loading the model once")
+                        "output, source rate, name) as it is read (a FIFO works), loading the "
+                        "model once; answers each line with its exit code and length in ms")
     parser.add_argument("--from-codes", action="store_true",
                         help="INPUT is a NumPy .npz of codes (arrays: README, 'Codes for ML "
                         "users'); build OUTPUT from them instead of encoding audio. Every array "
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     prog = errors.program_name(os.path.basename(__file__))
     args = get_parser(prog).parse_args(argv)
 
-    def encode_one(input_path: str, output: str, source_rate: int | None) -> None:
+    def encode_one(input_path: str, output: str, source_rate: int | None) -> str:
+        """Encode one file; its audio's length in milliseconds, for a batch's summary."""
         codec = args.codec or os.path.splitext(output)[1].lstrip(".").lower()
         if codec not in nc.CODECS:
             raise errors.UsageError(f"{output}: unknown extension; use "
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             raise errors.BadInput(f"{input_path}: {exc}") from None  # the file's own rate
         audio.write_atomically(output, buffer.getvalue())
+        return str(len(samples) * 1000 // rate)
 
     def build_one(input_path: str, output: str) -> None:
         codec = args.codec or os.path.splitext(output)[1].lstrip(".").lower()
@@ -127,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.batch:
             # Lines of INPUT, OUTPUT, SOURCE_RATE (may be empty), NAME for messages.
             return nc.run_batch(prog, args.batch,
-                                lambda f: encode_one(f[0], f[1], int(f[2]) if f[2] else None),
-                                runtime.wants_progress(args))
+                                lambda f: encode_one(f[0], f[1], int(f[2]) if f[2] else None))
         if args.input is None or args.output is None:
             raise errors.UsageError("INPUT and OUTPUT are required unless --batch is given")
         if args.from_codes:

@@ -66,37 +66,40 @@ class Interrupted(KeyboardInterrupt):
         self.exit_code = exit_code
 
 
-def run_batch(prog: str, list_path: str, one: tp.Callable[[list[str]], None],
-              progress: bool = False) -> int:
-    """Run `one` on the tab-separated fields of each line of `list_path` (the last field names
-    the file in messages). A failing file is reported and skipped; the rest still run."""
+def run_batch(prog: str, list_path: str, one: tp.Callable[[list[str]], str]) -> int:
+    """Run `one` on the tab-separated fields of each line of `list_path`, line by line as it
+    is read (a batch worker's FIFO, or a file), and answer each on stdout: "0<TAB>EXTRA" with
+    what `one` returned, or "CODE<TAB>" with the exit code of its failure, reported on stderr
+    under the last field's name. A failing file is skipped; the rest still run."""
     try:
-        with open(list_path, encoding="utf-8") as fo:
-            lines = [line.rstrip("\n").split("\t") for line in fo if line.strip()]
+        fo = open(list_path, encoding="utf-8")  # noqa: SIM115 - read line by line below
     except OSError as exc:
         raise BadInput(f"{list_path}: cannot read ({exc.strerror or exc})") from None
     failed = 0
-    if progress:
-        from tqdm import tqdm
-
-        lines = tqdm(lines, unit="file", leave=False, file=sys.stderr)
-    for fields in lines:
-        try:
-            one(fields)
-        except MissingPackage:
-            raise  # every item would fail the same way
-        except ImportError as exc:
-            raise missing_package(exc) from None
-        except ToolkitError as exc:
-            print(f"{prog}: {fields[-1]}: {_without_paths(str(exc), fields[:-1])}",
-                  file=sys.stderr)
-            failed += 1
-        except Exception as exc:  # noqa: BLE001 - one file's bug must not end the batch
-            if os.environ.get("NEURAL_CODEC_DEBUG"):
-                raise
-            print(f"{prog}: {fields[-1]}: internal error: {type(exc).__name__}: "
-                  f"{first_line(exc)}", file=sys.stderr)
-            failed += 1
+    with fo:
+        for line in fo:
+            if not line.strip():
+                continue
+            fields = line.rstrip("\n").split("\t")
+            extra, code = "", 0
+            try:
+                extra = one(fields) or ""
+            except MissingPackage:
+                raise  # every item would fail the same way
+            except ImportError as exc:
+                raise missing_package(exc) from None
+            except ToolkitError as exc:
+                print(f"{prog}: {fields[-1]}: {_without_paths(str(exc), fields[:-1])}",
+                      file=sys.stderr)
+                code = exc.exit_code
+            except Exception as exc:  # noqa: BLE001 - one file's bug must not end the batch
+                if os.environ.get("NEURAL_CODEC_DEBUG"):
+                    raise
+                print(f"{prog}: {fields[-1]}: internal error: {type(exc).__name__}: "
+                      f"{first_line(exc)}", file=sys.stderr)
+                code = 1
+            failed += code != 0
+            print(f"{code}\t{extra}", flush=True)
     return EXIT_BATCH if failed else 0
 
 

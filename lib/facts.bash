@@ -18,6 +18,7 @@ declare -gA RATE_SETTINGS=()         # [CODEC]: the SETTINGs of its rate rows, i
 ENCODEC_BITRATE_CHOICES=             # the encodec_bitrate rows' KBPS, in order
 DAC_BITRATE_CHOICES=                 # the dac_model rows' BITRATEs, each once, in order
 declare -gA DAC_MODEL_CODEBOOKS=()   # [MODEL-BITRATE]: a published DAC model's codebooks
+RATE_MIN=0 RATE_MAX=0                 # the sample rates a container may record, in Hz
 
 # read_facts FILE: FILE's rows into the variables above, in pure Bash (it runs at every start).
 # The lists of choices are blank-separated words.
@@ -45,6 +46,7 @@ read_facts() {
         fi
         ;;
       encodec_bitrate) add_word ENCODEC_BITRATE_CHOICES "$a" ;;
+      sample_rates) RATE_MIN=$a RATE_MAX=$b ;;
       dac_model)
         DAC_MODEL_CODEBOOKS[$a-$b]=$c
         add_word DAC_BITRATE_CHOICES "$b"
@@ -57,6 +59,10 @@ read_facts() {
 add_word() {
   [[ " ${!1-} " == *" $2 "* ]] || printf -v "$1" '%s' "${!1:+${!1} }$2"
 }
+
+# is_sample_rate VALUE: a whole number of Hz that a container may record (facts.tsv's
+# sample_rates), the range the toolkit accepts for any rate.
+is_sample_rate() { in_range "$1" "$RATE_MIN" "$RATE_MAX"; }
 
 # codec_of FILE: the codec its extension names, if any.
 codec_of() {

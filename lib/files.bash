@@ -73,3 +73,12 @@ commit_output() {
   mv -f -- "$staged" "$1" || die 7 "$1: cannot write"
   staged=
 }
+
+# place_file FILE OUTPUT: a finished FILE of the work directory copied to a name staged beside
+# OUTPUT, then renamed into place.
+place_file() {
+  local reason
+  stage_output "$2"
+  reason=$(cp -- "$1" "$staged" 2>&1) || die 7 "$2: cannot write (${reason##*: })"
+  commit_output "$2"
+}

@@ -125,8 +125,11 @@ info_opus() {
   duration=$(field_of duration "$probe")
   [[ $duration =~ ^[0-9]+(\.[0-9]+)?$ ]] || die 4 "$1: not a valid Ogg file (no duration)"
   source_rate=$(field_of TAG:SOURCE_RATE "$probe")
+  # As decoding does (decode_opus): a tag that is no plausible rate is a bad field.
+  [[ -z $source_rate ]] || is_sample_rate "$source_rate" ||
+    die 4 "$1: SOURCE_RATE tag $source_rate is not a sample rate from $RATE_MIN to $RATE_MAX Hz"
   printf '%s\n' container=opus codec=opus sample_rate=48000
-  ! is_uint "${source_rate:-x}" || printf 'source_rate=%s\n' "$source_rate"
+  [[ -z $source_rate ]] || printf 'source_rate=%s\n' "$source_rate"
   awk -v d="$duration" 'BEGIN { printf "duration=%.3f\n", d }'
 }
 

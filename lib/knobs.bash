@@ -50,8 +50,8 @@ validate_env() {
   one_of SNAC_VARIANT "${RATE_SETTINGS[snac]}"
   : "${SNAC_MODEL:=hubertsiuzdak/snac_$SNAC_VARIANT}"
   : "${SNAC_SAMPLE_RATE:=${MODEL_RATES[snac:$SNAC_VARIANT]}}"
-  in_range "$SNAC_SAMPLE_RATE" 1000 384000 ||
-    die 5 "SNAC_SAMPLE_RATE=$SNAC_SAMPLE_RATE: expected a rate in Hz from 1000 to 384000"
+  is_sample_rate "$SNAC_SAMPLE_RATE" ||
+    die 5 "SNAC_SAMPLE_RATE=$SNAC_SAMPLE_RATE: expected a rate in Hz from $RATE_MIN to $RATE_MAX"
   [[ ! -v MIMI_MODEL || -n $MIMI_MODEL ]] ||
     die 5 "MIMI_MODEL is empty: expected a hub id or a local directory"
   : "${MIMI_MODEL:=kyutai/mimi}"

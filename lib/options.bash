@@ -5,8 +5,8 @@
 
 # The shared options, as getopt spells them; a command adds its own in OWN_SHORT and OWN_LONG
 # (set before parse_options runs) and handles them in its own_option hook.
-SHARED_SHORT=hfyqvc:o:j:
-SHARED_LONG=help,force,quiet,verbose,version,codec:,output-dir:,jobs:
+SHARED_SHORT=hfyqvRc:o:j:
+SHARED_LONG=help,force,quiet,verbose,version,recursive,skip-existing,codec:,output-dir:,jobs:
 
 # parse_options ARGS...: the shared options into force, quiet, jobs, outdir and batch_ext (-c,
 # which the single-file form reads too), the operands into $positional; --version prints the
@@ -16,7 +16,7 @@ SHARED_LONG=help,force,quiet,verbose,version,codec:,output-dir:,jobs:
 # shellcheck disable=SC2034 # force and quiet are read by the commands and lib/helpers.bash
 parse_options() {
   local normal option value version=0 verbose=0
-  force=0 quiet=0 jobs=1 outdir='' batch_ext='' positional=()
+  force=0 quiet=0 jobs=1 outdir='' batch_ext='' positional=() recursive=0 skip_existing=0
   normal=$(gnu_getopt -q "$@") || option_error "$@"
   eval set -- "$normal"
   while [[ $1 != -- ]]; do
@@ -30,6 +30,8 @@ parse_options() {
       -h | --help) usage ;;
       -f | -y | --force) force=1 ;;
       -q | --quiet) quiet=1 ;;
+      -R | --recursive) recursive=1 ;;
+      --skip-existing) skip_existing=1 ;;
       -v | --verbose) verbose=1 ;;
       --version) version=1 ;;
       -c | --codec) batch_ext=${value#.} ;;
@@ -99,11 +101,15 @@ value_name() {
 check_operands() {
   in_range "$jobs" 1 256 || die 2 "--jobs $jobs: expected a whole number from 1 to 256"
   if [[ -n $outdir ]]; then
-    [[ -d $outdir ]] || die 7 "$outdir: output directory does not exist"
     ((${#positional[@]} >= 1)) || die 2 "expected at least one INPUT (see --help)"
+    ((!force || !skip_existing)) || die 2 "--force and --skip-existing contradict each other"
     refuse_stdin_in_batch "${positional[@]}"
+    # As the dac CLI does; a path that cannot be a directory is refused.
+    [[ -d $outdir ]] || mkdir -p -- "$outdir" 2>/dev/null ||
+      die 7 "$outdir: cannot create the output directory"
   else
     [[ -z $batch_ext || ${#positional[@]} == 2 ]] || die 2 "a batch needs -o DIR"
+    ((!recursive && !skip_existing)) || die 2 "-R and --skip-existing go with a batch's -o DIR"
     ((${#positional[@]} == 2)) || die 2 "expected INPUT and OUTPUT (see --help)"
   fi
 }

@@ -21,6 +21,8 @@ source "$SCRIPT_DIR/lib/tools.bash"
 source "$SCRIPT_DIR/lib/helpers.bash"
 # shellcheck source=lib/batch.bash
 source "$SCRIPT_DIR/lib/batch.bash"
+# shellcheck source=lib/queue.bash
+source "$SCRIPT_DIR/lib/queue.bash"
 # shellcheck source=lib/pipes.bash
 source "$SCRIPT_DIR/lib/pipes.bash"
 # shellcheck source=lib/info.bash

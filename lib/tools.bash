@@ -44,13 +44,26 @@ probe_rate() {
     -of csv=p=0 "file:$1" 2>/dev/null) || die 4 "$1: not a media file FFmpeg can read"
   rate=${rate%%[!0-9]*}
   [[ -n $rate ]] || die 4 "$1: has no audio stream"
+  # The containers record it, and their readers refuse what no audio file plausibly has.
+  is_sample_rate "$rate" ||
+    die 4 "$1: sample rate $rate Hz is outside $RATE_MIN to $RATE_MAX Hz"
   echo "$rate"
 }
 
-# to_pcm INPUT RATE FORMAT OUT: headerless mono PCM (s16le or f32le) at RATE.
+# to_pcm INPUT RATE FORMAT OUT: headerless mono PCM (s16le or f32le) at RATE; its file, rate
+# and sample size in last_pcm, for pcm_ms.
 to_pcm() {
   run_ffmpeg 4 "$1" -i "file:$1" -map 0:a:0 -vn -ac 1 -ar "$2" -f "$3" "file:$4"
   [[ -s $4 ]] || die 4 "$1: contains no audio samples"
+  # shellcheck disable=SC2034 # read by the batch items: pcm_ms "${last_pcm[@]}"
+  last_pcm=("$4" "$2" "${3//[!0-9]/}")
+}
+
+# pcm_ms FILE RATE BITS: the length of headerless mono PCM in milliseconds.
+pcm_ms() {
+  local size
+  size=$(stat -c %s -- "$1")
+  echo $((size * 8000 / ($2 * $3)))
 }
 
 # run_binary VAR PROGRAM PRODUCT ARGS...: an external codec that must write PRODUCT.

@@ -47,7 +47,7 @@ assert_batch_matches_single_files() {
   mkdir batch single
   run -0 --separate-stderr compress_audio.sh -c "$codec" -o batch -j 2 "$@"
   refute_output
-  assert_equal "$stderr" ''
+  assert_clean_batch compress_audio.sh
   assert_equal "$(LC_ALL=C ls -A batch)" "$(batch_names "$codec" "$@")"
   for input in "$@"; do
     name=${input##*/}
@@ -73,7 +73,7 @@ SH
 @test "-c snac -o DIR -j 2 writes DIR/NAME.snac for each input, each restoring its duration" {
   run -0 --separate-stderr compress_audio.sh -c snac -o out -j 2 "$CLIPS"/*
   refute_output
-  assert_equal "$stderr" ''
+  assert_clean_batch compress_audio.sh
   assert_equal "$(LC_ALL=C ls -A out)" "$(batch_names snac "$CLIPS"/*)"
 
   mkdir restored
@@ -94,7 +94,7 @@ SH
   refute_output
   assert_equal "${#stderr_lines[@]}" 2
   assert_equal "${stderr_lines[0]}" 'compress_audio.sh: notes.txt: not a media file FFmpeg can read'
-  assert_equal "${stderr_lines[1]}" 'compress_audio.sh: 1 of 4 files failed'
+  assert_batch_summary "${stderr_lines[1]}" compress_audio.sh 4 3 0 1
   # Nothing for the text file, no staged leftovers, and each other output a whole container.
   assert_equal "$(LC_ALL=C ls -A out)" $'mono24k.snac\nmono48k.snac\nstereo44k.snac'
   run -0 info_of out/mono24k.snac
@@ -151,11 +151,16 @@ SH
   assert_dir_empty out
 }
 
-@test "-o naming a directory that does not exist is refused with exit 7" {
-  run -7 --separate-stderr compress_audio.sh -c snac -o nowhere "$CLIPS/mono24k.wav"
-  assert_equal "$stderr" 'compress_audio.sh: nowhere: output directory does not exist'
+@test "-o naming a directory that does not exist creates it, parents included" {
+  run -0 --separate-stderr compress_audio.sh -c c2 -o new/nested "$CLIPS/mono24k.wav"
+  assert_file_exists new/nested/mono24k.c2
+}
+
+@test "-o naming a path that cannot be a directory is refused with exit 7" {
+  touch plain
+  run -7 --separate-stderr compress_audio.sh -c snac -o plain/sub "$CLIPS/mono24k.wav"
+  assert_equal "$stderr" 'compress_audio.sh: plain/sub: cannot create the output directory'
   refute_output
-  assert_dir_not_exists nowhere
 }
 
 @test "-c naming no codec is a usage error (exit 2)" {
@@ -193,7 +198,7 @@ SH
   assert_equal "${#stderr_lines[@]}" 2
   assert_equal "${stderr_lines[0]}" \
     'compress_audio.sh: out/mono24k.snac: already exists (use -f to replace it)'
-  assert_equal "${stderr_lines[1]}" 'compress_audio.sh: 1 of 2 files failed'
+  assert_batch_summary "${stderr_lines[1]}" compress_audio.sh 2 1 0 1
   assert_equal "$(cat out/mono24k.snac)" 'keep me'
   assert_equal "$(LC_ALL=C ls -A out)" $'mono24k.snac\nmono48k.snac'
   run -0 info_of out/mono48k.snac
@@ -205,7 +210,7 @@ SH
   printf 'old' >out/mono8k.c2
   run -0 --separate-stderr compress_audio.sh -f -c snac -o out "$CLIPS/mono24k.wav"
   refute_output
-  assert_equal "$stderr" ''
+  assert_clean_batch compress_audio.sh
   run -0 info_of out/mono24k.snac
   assert_line samples=36000
   run -0 --separate-stderr compress_audio.sh --force -c c2 -o out "$CLIPS/mono8k.wav"
@@ -227,7 +232,7 @@ SH
   cp "$CLIPS/mono8k.wav" $'two\nlines.wav'
   run -0 --separate-stderr compress_audio.sh -c snac -o out -j 1 "$CLIPS/mono24k.wav" \
     $'two\nlines.wav' "$CLIPS/aac44k.m4a"
-  assert_equal "$stderr" ''
+  assert_clean_batch compress_audio.sh
   assert_file_exists out/aac44k.snac
   assert_file_exists $'out/two\nlines.snac'
 }
@@ -254,7 +259,7 @@ SH
 @test "a decompress batch restores .snac, .ecdc, .c2 and .opus as DIR/NAME.wav at their rates" {
   run -0 --separate-stderr decompress_audio.sh -o out -j 2 "$ENC"/*
   refute_output
-  assert_equal "$stderr" ''
+  assert_clean_batch decompress_audio.sh
   assert_equal "$(LC_ALL=C ls -A out)" "$(batch_names wav "$ENC"/*)"
   local file
   for file in out/*.wav; do
@@ -277,7 +282,7 @@ SH
   run -0 --separate-stderr decompress_audio.sh -c flac -o out "$ENC/speech.snac" \
     "$ENC/music.ecdc" "$ENC/radio.c2"
   refute_output
-  assert_equal "$stderr" ''
+  assert_clean_batch decompress_audio.sh
   assert_equal "$(LC_ALL=C ls -A out)" $'music.flac\nradio.flac\nspeech.flac'
   local file
   for file in out/*.flac; do
@@ -322,7 +327,7 @@ SH
   refute_output
   assert_equal "${#stderr_lines[@]}" 2
   assert_regex "${stderr_lines[0]}" '^decompress_audio\.sh: bad\.snac: .*checksum mismatch'
-  assert_equal "${stderr_lines[1]}" 'decompress_audio.sh: 1 of 4 files failed'
+  assert_batch_summary "${stderr_lines[1]}" decompress_audio.sh 4 3 0 1
   assert_equal "$(LC_ALL=C ls -A out)" $'music.wav\nphone.wav\nradio.wav'
   assert_duration out/phone.wav "$(duration_of "$REF/mono8k.wav")"
   assert_duration out/music.wav "$(duration_of "$REF/stereo44k.mp3")"
@@ -347,13 +352,13 @@ SH
     'decompress_audio.sh: out/radio.wav: already exists (use -f to replace it)'
   assert_equal "${stderr_lines[1]}" \
     'decompress_audio.sh: out/phone.wav: already exists (use -f to replace it)'
-  assert_equal "${stderr_lines[2]}" 'decompress_audio.sh: 2 of 3 files failed'
+  assert_batch_summary "${stderr_lines[2]}" decompress_audio.sh 3 1 0 2
   assert_equal "$(cat out/radio.wav)" 'keep me'
   assert_equal "$(cat out/phone.wav)" 'keep me'
   assert_duration out/speech.wav "$(duration_of "$REF/mono48k.flac")"
   run -0 --separate-stderr decompress_audio.sh -f -o out "$ENC/radio.c2" "$ENC/phone.snac"
   refute_output
-  assert_equal "$stderr" ''
+  assert_clean_batch decompress_audio.sh
   assert_equal "$(rate_of out/radio.wav)" 8000
   assert_duration out/phone.wav "$(duration_of "$REF/mono8k.wav")"
 }
@@ -361,14 +366,14 @@ SH
 @test "a decompress batch of .c2 and .opus only, with no neural input, exits 0" {
   run -0 --separate-stderr decompress_audio.sh -o out "$ENC/radio.c2" "$ENC/memo.opus"
   refute_output
-  assert_equal "$stderr" ''
+  assert_clean_batch decompress_audio.sh
   assert_equal "$(LC_ALL=C ls -A out)" $'memo.wav\nradio.wav'
 }
 
 @test "a failing decompress batch without a neural item still exits 8 with the count" {
   printf 'keep me' >out/radio.wav
   run -8 --separate-stderr decompress_audio.sh -o out "$ENC/radio.c2" "$ENC/memo.opus"
-  assert_equal "${stderr_lines[1]}" 'decompress_audio.sh: 1 of 2 files failed'
+  assert_batch_summary "${stderr_lines[1]}" decompress_audio.sh 2 1 0 1
 }
 
 @test "two decompress inputs that would write the same output are a usage error (exit 2)" {
@@ -380,11 +385,9 @@ SH
   assert_dir_empty out
 }
 
-@test "decompress -o naming a directory that does not exist is refused with exit 7" {
-  run -7 --separate-stderr decompress_audio.sh -o nowhere "$ENC/radio.c2"
-  assert_equal "$stderr" 'decompress_audio.sh: nowhere: output directory does not exist'
-  refute_output
-  assert_dir_not_exists nowhere
+@test "decompress -o naming a directory that does not exist creates it" {
+  run -0 --separate-stderr decompress_audio.sh -o restored "$ENC/radio.c2"
+  assert_file_exists restored/radio.wav
 }
 
 @test "decompress -c naming no audio format is a usage error (exit 2)" {
@@ -407,7 +410,7 @@ SH
   refute_output
   assert_equal "${#stderr_lines[@]}" 4
   assert_equal "${stderr_lines[0]}" 'compress_audio.sh: missing-1.wav: no such file'
-  assert_equal "${stderr_lines[3]}" 'compress_audio.sh: 3 of 3 files failed'
+  assert_batch_summary "${stderr_lines[3]}" compress_audio.sh 3 0 0 3
   assert_dir_empty out
   assert_dir_empty "$TMPDIR"
 }
@@ -416,17 +419,17 @@ SH
   run -0 compress_audio.sh -c opus -o out "$CLIPS/mono24k.wav" "$CLIPS/mono8k.wav"
   run -8 --separate-stderr compress_audio.sh -c opus -o out "$CLIPS/mono24k.wav" \
     "$CLIPS/mono8k.wav"
-  assert_equal "${stderr_lines[2]}" 'compress_audio.sh: 2 of 2 files failed'
+  assert_batch_summary "${stderr_lines[2]}" compress_audio.sh 2 0 0 2
   run -0 compress_audio.sh -c snac -o out "$CLIPS/mono24k.wav"
   run -8 --separate-stderr compress_audio.sh -c snac -o out "$CLIPS/mono24k.wav"
-  assert_equal "${stderr_lines[1]}" 'compress_audio.sh: 1 of 1 files failed'
+  assert_batch_summary "${stderr_lines[1]}" compress_audio.sh 1 0 0 1
 }
 
 @test "a decompress batch in which every input fails exits 8 and says how many failed" {
   echo 'not a container' >a.snac
   run -8 --separate-stderr decompress_audio.sh -o out a.snac missing.ecdc
   refute_output
-  assert_equal "${stderr_lines[-1]}" 'decompress_audio.sh: 2 of 2 files failed'
+  assert_batch_summary "${stderr_lines[-1]}" decompress_audio.sh 2 0 0 2
   assert_dir_empty out
 }
 
@@ -442,7 +445,7 @@ SH
   umount full
   assert_equal "$status" 8
   assert_equal "$leftovers" 0
-  assert_equal "${stderr_lines[-1]}" 'compress_audio.sh: 2 of 2 files failed'
+  assert_batch_summary "${stderr_lines[-1]}" compress_audio.sh 2 0 0 2
   assert_equal "${stderr_lines[0]}" \
     'compress_audio.sh: full/mono24k.snac: cannot write (No space left on device)'
 }

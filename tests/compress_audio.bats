@@ -1060,3 +1060,11 @@ STUB
   assert_dir_empty out
   assert_dir_empty "$TMPDIR"
 }
+
+@test "an input whose sample rate no container may record is refused with exit 4, naming it" {
+  lavfi 'sine=frequency=100:sample_rate=800:duration=1' slow.wav
+  run -4 --separate-stderr compress_audio.sh slow.wav out/slow.opus
+  assert_equal "$stderr" \
+    'compress_audio.sh: slow.wav: sample rate 800 Hz is outside 1000 to 384000 Hz'
+  assert_dir_empty out
+}

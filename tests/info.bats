@@ -247,3 +247,11 @@ print("ok")' "$output"
   assert_equal "$(grep -c '^file=' <<<"$output")" 2
   assert_dir_empty "$TMPDIR"
 }
+
+@test "--info refuses an .opus whose SOURCE_RATE tag is no plausible rate, as decoding does" {
+  lavfi 'sine=sample_rate=16000:duration=1' bad.opus -c:a libopus -b:a 16k \
+    -metadata SOURCE_RATE=1
+  run -4 --separate-stderr decompress_audio.sh --info bad.opus
+  assert_equal "$stderr" \
+    'decompress_audio.sh: bad.opus: SOURCE_RATE tag 1 is not a sample rate from 1000 to 384000 Hz'
+}

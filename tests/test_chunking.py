@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import subprocess
 import sys
 import time
@@ -437,10 +438,11 @@ def test_run_batch_reports_a_failing_item_on_one_line_and_completes_the_others(c
         if fields[0] == "b.in":
             raise BadInput("cannot read audio")
         done.append(fields)
+        return "extra"
 
     assert nc.run_batch("prog.sh", listing, one) == EXIT_BATCH == 8
     out, err = capsys.readouterr()
-    assert out == ""
+    assert out == "0\textra\n4\t\n0\textra\n"  # one answer a line: exit code, what one said
     assert err == "prog.sh: second clip.wav: cannot read audio\n"
     assert done == [["a.in", "a.out", "first.wav"], ["c.in", "c.out", "third.wav"]]
 
@@ -448,9 +450,9 @@ def test_run_batch_reports_a_failing_item_on_one_line_and_completes_the_others(c
 def test_run_batch_returns_0_when_every_item_succeeds(capsys, tmp_path):
     listing = write_list(tmp_path / "list", ("a", "one"), ("b", "two"))
     done = []
-    assert nc.run_batch("prog.sh", listing, done.append) == 0
+    assert nc.run_batch("prog.sh", listing, lambda fields: done.append(fields) or "") == 0
     assert done == [["a", "one"], ["b", "two"]]
-    assert capsys.readouterr() == ("", "")
+    assert capsys.readouterr() == ("0\t\n0\t\n", "")
 
 
 def test_run_batch_counts_every_failure_and_still_runs_each_item(capsys, tmp_path):
@@ -461,6 +463,7 @@ def test_run_batch_counts_every_failure_and_still_runs_each_item(capsys, tmp_pat
         seen.append(fields[-1])
         if fields[0] in ("0.in", "3.in"):
             raise CodecFailure("model failed")
+        return ""
 
     assert nc.run_batch("prog.sh", listing, one) == 8
     assert seen == [f"clip{i}.wav" for i in range(5)]
@@ -489,3 +492,20 @@ def test_run_batch_reports_an_unexpected_error_by_name_and_still_runs_the_rest(c
     assert rc == 8
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("prog.sh: second.wav: ")
+
+
+def test_run_batch_answers_each_line_of_a_fifo_before_the_next_is_written(tmp_path):
+    # A batch worker writes one request and waits for its answer: the helper must not wait for
+    # the end of the list.
+    fifo = tmp_path / "requests"
+    os.mkfifo(fifo)
+    script = ("import sys, neural_codec as nc\n"
+              "sys.exit(nc.run_batch('prog.sh', sys.argv[1], lambda f: f[0].upper()))\n")
+    helper = subprocess.Popen([sys.executable, "-c", script, str(fifo)], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    with open(fifo, "w") as requests:
+        for word in ("one", "two"):
+            requests.write(f"{word}\tname\n")
+            requests.flush()
+            assert helper.stdout.readline() == f"0\t{word.upper()}\n"
+    assert helper.wait(timeout=30) == 0

@@ -91,7 +91,7 @@ def test_the_package_printing_on_stdout_does_not_reach_the_batch_replies(standin
     listing.write_text(f"{tmp_path / 'a.semanticodec'}\t{tmp_path / 'a.wav'}\ta\n")
     result = run_helper(DECODE, "--batch", listing, env=standin)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"{tmp_path / 'a.wav'}\t{RATE}\n"
+    assert result.stdout == f"0\t{RATE}\t1000\n"  # exit code, source rate, length in ms
 
 
 def test_without_the_package_exit_3_with_the_install_command(write_wav, tmp_path):

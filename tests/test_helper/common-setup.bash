@@ -305,3 +305,19 @@ interrupt() {
   wait "$pid" || status=$?
   output=$(<"$BATS_TEST_TMPDIR/interrupt.out") stderr=$(<"$BATS_TEST_TMPDIR/interrupt.err")
 }
+
+# assert_batch_summary LINE PROG TOTAL DONE SKIPPED FAILED: LINE is the summary a batch of TOTAL
+# files ends with.
+assert_batch_summary() {
+  [[ $1 == "$2: $3 files: $4 done, $5 skipped"* && $1 == *", $6 failed; "*" of audio in "* ]] ||
+    fail "expected the summary of $3 files ($4 done, $5 skipped, $6 failed), got: $1"
+}
+
+# assert_clean_batch PROG: stderr (of run --separate-stderr) is one line, the summary of a batch
+# whose every file was done.
+assert_clean_batch() {
+  local pattern="^$1: ([0-9]+) files: ([0-9]+) done, 0 skipped, 0 failed; "
+  assert_equal "${#stderr_lines[@]}" 1
+  [[ ${stderr_lines[0]} =~ $pattern && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] ||
+    fail "expected the summary of a batch with every file done, got: ${stderr_lines[0]}"
+}
