@@ -90,25 +90,40 @@ item_body() {
 # ask_helper DIR: DIR/request through this worker's helper; its reply's extra fields go to
 # DIR/reply. The helper reports a failure itself; its status is the item's.
 ask_helper() {
-  local request code extra=''
+  local request reply code extra=''
   # A helper that could not run (a missing package, a bad PYTHON_BIN: exit 3 or 5) said why
   # once; the worker's other items fail with its status, without a line each.
   ((helper_failed == 0)) || return "$helper_failed"
   [[ -n $helper_pid ]] || start_helper
   IFS= read -r request <"$1/request"
   printf '%s\n' "$request" >&"$to_helper"
-  # A read with a timeout, so that a helper that died (a missing package, a crash) is noticed.
-  until IFS=$'\t' read -r -t 1 code extra <&"$from_helper"; do
-    kill -0 "$helper_pid" 2>/dev/null && continue
+  if ! read_reply reply; then
     code=0
     wait "$helper_pid" || code=$?
     helper_pid=''
     ((code != 0)) || code=1
     [[ $code != [35] ]] || helper_failed=$code
     return "$code"
-  done
+  fi
+  IFS=$'\t' read -r code extra <<<"$reply"
   printf '%s\n' "$extra" >"$1/reply"
   return "$code"
+}
+
+# read_reply VAR: the helper's next line into VAR; false when the helper died first. Read with
+# a timeout, so that a helper that died (a missing package, a crash) is noticed; a read that
+# times out keeps what it had read of the line, so the pieces are joined.
+read_reply() {
+  local -n line=$1
+  local piece status
+  line=''
+  while :; do
+    status=0
+    IFS= read -r -t 1 piece <&"$from_helper" || status=$?
+    line+=$piece
+    ((status != 0)) || return 0
+    ((status > 128)) && kill -0 "$helper_pid" 2>/dev/null || return 1
+  done
 }
 
 # start_helper: this worker's helper, reading requests from one FIFO and answering on another;

@@ -150,3 +150,29 @@ arrays = np.load(sys.argv[1], allow_pickle=False)
 print(arrays["codec"], arrays["samples"], sorted(arrays.files))' codes/intro.npz
   assert_output "snac 36000 ['codec', 'level_0', 'level_1', 'level_2', 'model', 'sample_rate', 'samples', 'source_rate']"
 }
+
+# A PYTHON_BIN that plays a batch helper whose replies come in two pieces, 1.5 s apart: the
+# workers wait for a reply with a 1 s timeout, and must join what each wait read.
+slow_replying_python() {
+  mkdir -p bin
+  cat >bin/python <<'STUB'
+#!/usr/bin/env bash
+while [[ $1 != --batch ]]; do shift; done
+while IFS=$'\t' read -r input output rest; do
+  printf 'stand-in container\n' >"$output"
+  printf '0\t'
+  sleep 1.5
+  printf '1000\n'
+done <"$2"
+STUB
+  chmod +x bin/python
+}
+
+@test "a helper's reply that arrives in pieces is read whole" {
+  slow_replying_python
+  run -0 --separate-stderr env PYTHON_BIN="$PWD/bin/python" compress_audio.sh -c snac -o out \
+    "$REF/mono24k.wav" "$REF/mono8k.wav"
+  assert_equal "$(cat out/mono24k.snac)" 'stand-in container'
+  assert_batch_summary "${stderr_lines[0]}" compress_audio.sh 2 2 0 0
+  [[ ${stderr_lines[0]} == *'; 3.0 s of audio in '* ]]
+}
