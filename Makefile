@@ -14,7 +14,8 @@ export TEST_MODEL_CACHE
 RUNTIME_PACKAGES := ffmpeg codec2
 DEMO_PACKAGES := espeak-ng
 TEST_PACKAGES := bats bats-assert bats-support bats-file shellcheck
-SHELL_SOURCES := compress_audio.sh decompress_audio.sh $(wildcard lib/*.bash) benchmarks/demo.sh \
+SHELL_SOURCES := compress_audio.sh decompress_audio.sh compare_audio.sh $(wildcard lib/*.bash) \
+  benchmarks/demo.sh \
   benchmarks/settings.sh benchmarks/output_hashes.sh benchmarks/batch_startup.sh \
   $(wildcard tests/test_helper/*.bash)
 
@@ -30,13 +31,14 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help setup dac system-deps test-deps demo test lint bats pytest test-models fuzz bench bench-settings clean
+.PHONY: help setup dac quality system-deps test-deps demo test lint bats pytest test-models fuzz bench bench-settings clean
 
 help:
 	@echo "make demo    set up, then compress and restore a speech clip with every codec"
 	@echo "make test    set up, then run shellcheck, the bats suites and pytest"
 	@echo "make setup   install FFmpeg/Codec2 (apt) and the Python packages (.venv)"
 	@echo "make dac     also install the optional DAC codec (.dac), requirements-dac.txt"
+	@echo "make quality also install the quality scores and pictures (compare_audio.sh)"
 	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
 	@echo "make bench   time the toolkit against the plain packages (benchmarks/results.md)"
 	@echo "make bench-settings  size and time of every codec setting on a 10 s speech clip"
@@ -62,6 +64,16 @@ $(VENV)/.installed-dac: $(VENV)/.installed requirements-dac.txt
 	$(VPY) -m pip install -q --disable-pip-version-check --no-deps $(DAC_PACKAGES) 2>&1 | \
 	  { grep -v -e "descript-audiotools 0.7.2 requires" -e "dependency resolver does not" || true; }
 	$(VPY) -c "import dac" 2>/dev/null || { echo "make: dac does not import" >&2; exit 1; }
+	touch $@
+
+# The scores and pictures of compare_audio.sh and bench-quality (requirements-quality.txt).
+quality: setup $(VENV)/.installed-quality
+
+$(VENV)/.installed-quality: $(VENV)/.installed requirements-quality.txt
+	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-quality.txt 2>&1 | \
+	  { grep -v -e "descript-audiotools 0.7.2 requires" -e "dependency resolver does not" || true; }
+	$(VPY) -c "import pesq, pystoi, matplotlib, visqol" 2>/dev/null || \
+	  { echo "make: the quality packages do not import" >&2; exit 1; }
 	touch $@
 
 test-deps: setup dac
