@@ -75,6 +75,7 @@ def rate_quality_plot(rows: tp.Sequence[dict], path: str) -> None:
                     "o--" if noise else "o-",
                     label=f"{codec} (random weights: noise)" if noise else codec)
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(lambda value, _: f"{value:g}")  # 1 and 10, not 10^0
         ax.set_xlabel("kbps (log scale)")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
