@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score a restored signal against its original: compare_audio.sh's helper.
 
-Takes headless mono float32 PCM, as compare_audio.sh's FFmpeg writes it: the original and the
+Takes headerless mono float32 PCM, as compare_audio.sh's FFmpeg writes it: the original and the
 restored at 16 kHz, then both at 8 kHz. Prints the scores as `key value` lines or one JSON
 object (codec_toolkit.quality.KEYS, and `reasons` for each score that is null).
 """

@@ -14,10 +14,11 @@ import dataclasses
 import os
 import sys
 import typing as tp
+import warnings
 
 import numpy as np
 
-from codec_toolkit.errors import BadInput, missing_package
+from codec_toolkit.errors import BadInput, ToolkitError, first_line, missing_package
 
 RATE = 16000
 NB_RATE = 8000
@@ -94,8 +95,10 @@ def pesq_score(ref: np.ndarray, deg: np.ndarray, rate: int, mode: str) -> Score:
         raise missing_package(exc, INSTALL_HINT) from exc
     try:
         return float(pesq(rate, ref, deg, mode)), None
-    except PesqError as exc:  # e.g. no utterance found in the original
-        return None, f"PESQ failed: {type(exc).__name__}"
+    except PesqError as exc:
+        why = {"BufferTooShortError": "too short for PESQ (it needs 0.25 s or more)",
+               "NoUtterancesError": "PESQ finds no speech in it"}
+        return None, why.get(type(exc).__name__, f"PESQ cannot score it: {type(exc).__name__}")
 
 
 def stoi_score(ref: np.ndarray, deg: np.ndarray, extended: bool) -> Score:
@@ -103,7 +106,14 @@ def stoi_score(ref: np.ndarray, deg: np.ndarray, extended: bool) -> Score:
         from pystoi import stoi
     except ImportError as exc:
         raise missing_package(exc, INSTALL_HINT) from exc
-    return float(stoi(ref, deg, RATE, extended=extended)), None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = float(stoi(ref, deg, RATE, extended=extended))
+    # pystoi warns and returns 1e-5 when too few frames hold speech: not a score.
+    if any("Not enough STFT frames" in str(w.message) for w in caught):
+        name = "ESTOI" if extended else "STOI"
+        return None, f"too little speech for {name} (it needs about 0.4 s of non-silent frames)"
+    return value, None
 
 
 def visqol_score(ref: np.ndarray, deg: np.ndarray) -> Score:
@@ -179,6 +189,17 @@ def mel_distance(ref: np.ndarray, deg: np.ndarray) -> float:
     return float(np.mean(np.abs(log_mel(ref) - log_mel(deg))))
 
 
+def _guarded(name: str, run: tp.Callable[[], Score]) -> Score:
+    """A metric package's own failure on an odd pair (too short, NaNs inside it) becomes a null
+    with the reason; a missing package (ToolkitError) still stops the run."""
+    try:
+        return run()
+    except ToolkitError:
+        raise
+    except Exception as exc:  # noqa: BLE001  # each package fails its own way
+        return None, f"{name} failed on this pair: {first_line(exc)}"
+
+
 def score(pair: Aligned, visqol: bool = True) -> tp.Tuple[dict, dict]:
     """Every score of KEYS but kbps, and the reason for each that is None."""
     values: dict = {}
@@ -193,7 +214,12 @@ def score(pair: Aligned, visqol: bool = True) -> tp.Tuple[dict, dict]:
             ("visqol", lambda: visqol_score(pair.ref, pair.deg) if visqol
              else (None, "not computed (VISQOL=0)")),
             ("si_sdr", lambda: (si_sdr(pair.ref, pair.deg), None))):
-        values[key], reason = (None, undefined.format(NAMES[key])) if silent else run()
+        if silent:
+            values[key], reason = None, undefined.format(NAMES[key])
+        elif is_silent(pair.deg):
+            values[key], reason = None, f"the restored file is silent: {NAMES[key]} cannot score it"
+        else:
+            values[key], reason = _guarded(NAMES[key], run)
         if reason:
             reasons[key] = reason
     values["mel_distance"] = mel_distance(pair.ref, pair.deg)

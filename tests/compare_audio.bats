@@ -153,6 +153,25 @@ assert_above() {
   assert_equal "$stderr" ''
 }
 
+@test "a silent restored file has no scores but the mel distance, says why, and exits 0" {
+  lavfi 'anullsrc=r=16000:cl=mono' silent.wav -t "$(duration_of "$SPEECH/clip.wav")"
+  run -0 --separate-stderr compare_audio.sh --json "$SPEECH/clip.wav" silent.wav
+  assert_equal "$(score pesq_wb)" None
+  assert_output --partial '"pesq_wb": "the restored file is silent: PESQ cannot score it"'
+  assert_above "$(score mel_distance)" 0.1
+  assert_equal "$stderr" ''
+}
+
+@test "a clip too short for PESQ and STOI gives nulls with the reasons, and exits 0" {
+  ffmpeg -nostdin -v error -i "$SPEECH/clip.wav" -ss 1 -t 0.1 short.wav
+  VISQOL=1 run -0 --separate-stderr compare_audio.sh --json short.wav short.wav
+  assert_output --partial '"pesq_wb": "too short for PESQ (it needs 0.25 s or more)"'
+  assert_output --partial '"stoi": "too little speech for STOI'
+  assert_output --partial '"visqol": "ViSQOL failed on this pair: '
+  assert_above "$(score si_sdr)" 100
+  assert_equal "$stderr" ''
+}
+
 @test "a missing input is exit 4, named" {
   run -4 --separate-stderr compare_audio.sh missing.wav "$SPEECH/clip.wav"
   assert_equal "$stderr" 'compare_audio.sh: missing.wav: no such file'
