@@ -86,7 +86,7 @@ def page(out: str, table: tp.List[dict], rows: tp.List[tp.List[str]], skipped: d
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>Codec quality report</title><style>",
              "body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}",
-             "td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}",
+             "td,th{border:1px solid #bbb;padding:2px 6px;text-align:right;white-space:nowrap}",
              ".pair{display:flex;gap:1em;align-items:center;margin:.5em 0}",
              ".noise{color:#a00}img{max-width:720px}</style></head><body>",
              "<h1>Codec quality report</h1>",

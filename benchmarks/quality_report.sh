@@ -36,7 +36,10 @@ die() {
   exit "$1"
 }
 
-seconds_since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f", e - s }'; }
+# seconds_since START [DIGITS]: seconds from START (date +%s.%N) to now.
+seconds_since() {
+  awk -v s="$1" -v e="$(date +%s.%N)" -v d="${2:-3}" 'BEGIN { printf "%.*f", d, e - s }'
+}
 
 # default_clip DIR: espeak-ng's reading of TEXT, as DIR/speech.wav.
 default_clip() {
@@ -119,8 +122,8 @@ main() {
   done
   [[ -s $work/durations.tsv ]] || die 4 "$clips_dir: no clips in it"
   "$PYTHON_BIN" "$ROOT/benchmarks/quality_page.py" "$OUT" --durations "$work/durations.tsv" \
-    --seconds "$(seconds_since "$start")" ${QUALITY_WEIGHTS:+--weights "$QUALITY_WEIGHTS"}
-  printf '%s: wrote %s/index.html in %s s\n' "$PROG" "$OUT" "$(seconds_since "$start")" >&2
+    --seconds "$(seconds_since "$start" 0)" ${QUALITY_WEIGHTS:+--weights "$QUALITY_WEIGHTS"}
+  printf '%s: wrote %s/index.html in %s s\n' "$PROG" "$OUT" "$(seconds_since "$start" 0)" >&2
 }
 
 main "$@"
