@@ -25,6 +25,7 @@
 #   PYTHON_BIN      Python with the toolkit's and `make quality`'s packages (default:
 #                   .venv/bin/python beside this script if present, else python3)
 #   VISQOL          1: compute ViSQOL (about 5 s for 10 s of audio); 0: leave it null (default: 1)
+#   SCORE_HELPER    the scores' Python helper (default: score_audio.py beside this script)
 #   FFMPEG, FFPROBE programs to run (default: ffmpeg, ffprobe)
 #
 # Exit codes: 0 ok, 1 internal error, 2 usage, 3 missing dependency (the scores' packages:
