@@ -13,8 +13,11 @@ export TEST_MODEL_CACHE
 
 RUNTIME_PACKAGES := ffmpeg codec2
 DEMO_PACKAGES := espeak-ng
-TEST_PACKAGES := bats bats-assert bats-support bats-file shellcheck
-SHELL_SOURCES := compress_audio.sh decompress_audio.sh $(wildcard lib/*.bash) benchmarks/demo.sh \
+# espeak-ng speaks the quality tests' clip; chromium (about 100 MB with its libraries) loads the
+# quality report's page in the browser test.
+TEST_PACKAGES := bats bats-assert bats-support bats-file shellcheck espeak-ng chromium
+SHELL_SOURCES := compress_audio.sh decompress_audio.sh compare_audio.sh $(wildcard lib/*.bash) \
+  benchmarks/demo.sh benchmarks/quality_report.sh \
   benchmarks/settings.sh benchmarks/output_hashes.sh benchmarks/batch_startup.sh \
   $(wildcard tests/test_helper/*.bash)
 
@@ -30,16 +33,19 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help setup dac system-deps test-deps demo test lint bats pytest test-models fuzz bench bench-settings clean
+.PHONY: help setup dac quality system-deps test-deps demo test lint bats pytest test-models fuzz bench \
+  bench-settings bench-quality clean
 
 help:
 	@echo "make demo    set up, then compress and restore a speech clip with every codec"
 	@echo "make test    set up, then run shellcheck, the bats suites and pytest"
 	@echo "make setup   install FFmpeg/Codec2 (apt) and the Python packages (.venv)"
 	@echo "make dac     also install the optional DAC codec (.dac), requirements-dac.txt"
+	@echo "make quality also install the quality scores and pictures (compare_audio.sh)"
 	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
 	@echo "make bench   time the toolkit against the plain packages (benchmarks/results.md)"
 	@echo "make bench-settings  size and time of every codec setting on a 10 s speech clip"
+	@echo "make bench-quality   scores, plot and listening page of every setting (CLIPS=, OUT=)"
 
 setup: system-deps $(VENV)/.installed
 
@@ -64,7 +70,17 @@ $(VENV)/.installed-dac: $(VENV)/.installed requirements-dac.txt
 	$(VPY) -c "import dac" 2>/dev/null || { echo "make: dac does not import" >&2; exit 1; }
 	touch $@
 
-test-deps: setup dac
+# The scores and pictures of compare_audio.sh and bench-quality (requirements-quality.txt).
+quality: setup $(VENV)/.installed-quality
+
+$(VENV)/.installed-quality: $(VENV)/.installed requirements-quality.txt
+	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-quality.txt 2>&1 | \
+	  { grep -v -e "descript-audiotools 0.7.2 requires" -e "dependency resolver does not" || true; }
+	$(VPY) -c "import pesq, pystoi, matplotlib, visqol" 2>/dev/null || \
+	  { echo "make: the quality packages do not import" >&2; exit 1; }
+	touch $@
+
+test-deps: setup dac quality
 	@$(call apt_install,$(TEST_PACKAGES))
 	@$(VPY) -m pip show -q pytest 2>/dev/null || \
 	  $(VPY) -m pip install -q --disable-pip-version-check pytest==$(PYTEST_VERSION)
@@ -110,5 +126,16 @@ bench-settings: test-models
 	$(VPY) tests/fixtures/make_model_cache.py $(TEST_MODEL_CACHE) --dac $(DAC_BENCH_MODELS)
 	$(MODEL_ENV) benchmarks/settings.sh
 
+# Scores, rate-quality plot and listening page of every codec setting that runs here, on the
+# clips in CLIPS (default: an espeak-ng sentence), into OUT. The neural codecs run on the test
+# models, so their rows are marked as noise; benchmarks/quality_report.sh on its own uses the
+# weights in the user's caches.
+CLIPS ?=
+OUT ?= quality-report
+bench-quality: quality test-models
+	@$(call apt_install,$(DEMO_PACKAGES))
+	$(VPY) tests/fixtures/make_model_cache.py $(TEST_MODEL_CACHE) --dac 16khz-8kbps
+	$(MODEL_ENV) QUALITY_WEIGHTS=test benchmarks/quality_report.sh "$(OUT)" $(CLIPS)
+
 clean:
-	rm -rf .cache demo-output .pytest_cache
+	rm -rf .cache demo-output quality-report .pytest_cache

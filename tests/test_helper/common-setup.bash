@@ -315,6 +315,7 @@ assert_batch_summary() {
 
 # assert_clean_batch PROG: stderr (of run --separate-stderr) is one line, the summary of a batch
 # whose every file was done.
+# shellcheck disable=SC2154 # stderr_lines is set by the caller's run --separate-stderr
 assert_clean_batch() {
   local pattern="^$1: ([0-9]+) files: ([0-9]+) done, 0 skipped, 0 failed; "
   assert_equal "${#stderr_lines[@]}" 1
