@@ -823,6 +823,22 @@ setup() {
   assert_dir_empty "$TMPDIR"
 }
 
+@test "TORCH_THREADS, TORCH_DEVICE and MODEL_BACKEND reach the encoder helper unchanged" {
+  local python backend
+  python=$(python_logger "$PWD/python.log")
+  for backend in torch onnx; do
+    run -0 --separate-stderr env PYTHON_BIN="$python" TORCH_THREADS=2 TORCH_DEVICE=auto \
+      MODEL_BACKEND="$backend" compress_audio.sh "$REF/mono24k.wav" "out/$backend.snac"
+    assert_equal "$stderr" ''
+    run -0 info_of "out/$backend.snac"
+    assert_line samples=36000
+  done
+  run -0 cat python.log
+  assert_equal "${#lines[@]}" 2
+  assert_line --index 0 --regexp '/encode_ecdc\.py --threads 2 --device auto --backend torch '
+  assert_line --index 1 --regexp '/encode_ecdc\.py --threads 2 --device auto --backend onnx '
+}
+
 @test "TORCH_DEVICE=cuda without a GPU is a missing dependency (exit 3)" {
   ! nvidia-smi -L >/dev/null 2>&1 || skip "a GPU is visible here"
   run -3 --separate-stderr env TORCH_DEVICE=cuda compress_audio.sh "$REF/mono24k.wav" out/clip.snac

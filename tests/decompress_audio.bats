@@ -254,6 +254,22 @@ setup() {
 
 # --- bad knob values (exit 5) ---------------------------------------------------------------
 
+@test "TORCH_THREADS, TORCH_DEVICE and MODEL_BACKEND reach the decoder helper unchanged" {
+  local python
+  python=$(python_logger "$PWD/python.log")
+  run -0 --separate-stderr env PYTHON_BIN="$python" TORCH_THREADS=2 TORCH_DEVICE=auto \
+    MODEL_BACKEND=onnx decompress_audio.sh "$ENC/clip.snac" out/onnx.wav
+  run -0 --separate-stderr env PYTHON_BIN="$python" TORCH_THREADS=3 TORCH_DEVICE=auto \
+    MODEL_BACKEND=torch decompress_audio.sh "$ENC/clip.snac" out/torch.wav
+  assert_duration out/torch.wav 1.5
+  # Each run asks the helper for the header (--info), then decodes.
+  run -0 cat python.log
+  assert_equal "${#lines[@]}" 4
+  assert_line --index 0 --regexp '/decode_ecdc\.py --threads 2 --device auto --backend onnx --info '
+  assert_line --index 1 --regexp '/decode_ecdc\.py --threads 2 --device auto --backend onnx '
+  assert_line --index 3 --regexp '/decode_ecdc\.py --threads 3 --device auto --backend torch '
+}
+
 @test "the knobs of compress_audio.sh are validated too: CODEC2_MODE=999 exits 5" {
   run -5 --separate-stderr env CODEC2_MODE=999 decompress_audio.sh "$ENC/clip.c2" out/clip.wav
   assert_equal "$stderr" \
