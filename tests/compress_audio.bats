@@ -399,6 +399,16 @@ setup() {
   assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")"
 }
 
+@test "SNAC_MODEL and SNAC_SAMPLE_RATE named explicitly override SNAC_VARIANT" {
+  run -0 --separate-stderr env SNAC_VARIANT=44khz SNAC_MODEL=hubertsiuzdak/snac_32khz \
+    SNAC_SAMPLE_RATE=32000 compress_audio.sh "$REF/mono24k.wav" out/clip.snac
+  assert_equal "$stderr" ''
+  run -0 info_of out/clip.snac
+  assert_line model=hubertsiuzdak/snac_32khz
+  assert_line sample_rate=32000
+  assert_line samples=48000
+}
+
 @test "SNAC_VARIANT=44khz writes a 44.1 kHz container" {
   run -0 --separate-stderr env SNAC_VARIANT=44khz compress_audio.sh "$REF/stereo44k.mp3" out/clip.snac
   refute_output
@@ -844,6 +854,27 @@ setup() {
   assert_equal "${#lines[@]}" 2
   assert_line --index 0 --regexp '/encode_ecdc\.py --threads 2 --device auto --backend torch '
   assert_line --index 1 --regexp '/encode_ecdc\.py --threads 2 --device auto --backend onnx '
+}
+
+@test "on a terminal a .snac compress shows a progress bar on stderr, and -q silences it" {
+  # script gives the command a terminal; a terminal of 0 columns would get an empty bar.
+  run -0 script -qec "stty cols 80 rows 24; compress_audio.sh '$REF/mono24k.wav' out/bar.snac" \
+    /dev/null
+  assert_output --regexp '\| 0\.00/36\.0k \[.*sample/s\]'
+  assert_file_exists out/bar.snac
+  run -0 script -qec "stty cols 80 rows 24; compress_audio.sh -q '$REF/mono24k.wav' out/q.snac" \
+    /dev/null
+  assert_output ''
+  assert_files_equal out/q.snac out/bar.snac
+}
+
+@test "on a terminal a .snac batch shows a progress bar, and -q silences it" {
+  run -0 script -qec "stty cols 80 rows 24; compress_audio.sh -c snac -o out \
+    '$REF/mono24k.wav' '$REF/mono8k.wav'" /dev/null
+  assert_output --regexp '[0-9]/2 \[.*file/s\]'
+  run -0 script -qec "stty cols 80 rows 24; compress_audio.sh -fq -c snac -o out \
+    '$REF/mono24k.wav' '$REF/mono8k.wav'" /dev/null
+  assert_output ''
 }
 
 @test "TORCH_DEVICE=cuda without a GPU is a missing dependency (exit 3)" {

@@ -448,6 +448,45 @@ setup() {
 
 # --- OUTPUT formats -------------------------------------------------------------------------
 
+# opus_input_rate FILE: the rate Opus encoded FILE at, from its OpusHead (FFmpeg reports every
+# Opus stream at the 48 kHz it decodes to).
+opus_input_rate() {
+  local offset
+  offset=$(grep -obUa OpusHead -- "$1" | head -n 1 | cut -d: -f1)
+  [[ -n $offset ]] || fail "$1 has no OpusHead"
+  od -An -tu4 -j "$((offset + 12))" -N4 -- "$1" | tr -d ' '
+}
+
+@test "OUTPUT .opus is Opus at a recorded rate Opus runs at, else at 48 kHz" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/clip.snac" out/24k.opus
+  assert_equal "$(codec_name_of out/24k.opus)" opus
+  assert_equal "$(opus_input_rate out/24k.opus)" 24000
+  run -0 --separate-stderr decompress_audio.sh "$ENC/8k.snac" out/8k.opus
+  assert_equal "$(opus_input_rate out/8k.opus)" 8000
+  # 44.1 kHz is no Opus rate: clamped to 48 kHz rather than refused.
+  run -0 --separate-stderr decompress_audio.sh "$ENC/mp3.ecdc" out/44k.opus
+  assert_equal "$stderr" ''
+  assert_equal "$(opus_input_rate out/44k.opus)" 48000
+  assert_duration out/44k.opus "$(duration_of "$REF/stereo44k.mp3")"
+  run -0 --separate-stderr decompress_audio.sh -r 44100 "$ENC/clip.snac" out/r.opus
+  assert_equal "$(opus_input_rate out/r.opus)" 48000
+}
+
+@test "OUTPUT .m4a and .aac are AAC and .aiff is AIFF, at the original rate" {
+  local ext
+  for ext in m4a aac aiff; do
+    run -0 --separate-stderr decompress_audio.sh "$ENC/mp3.ecdc" "out/clip.$ext"
+    refute_output
+    assert_equal "$stderr" ''
+    assert_equal "$(rate_of "out/clip.$ext")" 44100
+    assert_equal "$(channels_of "out/clip.$ext")" 1
+  done
+  assert_equal "$(codec_name_of out/clip.m4a)" aac
+  assert_equal "$(codec_name_of out/clip.aac)" aac
+  assert_equal "$(codec_name_of out/clip.aiff)" pcm_s16be
+  assert_duration out/clip.aiff "$(duration_of "$REF/stereo44k.mp3")"
+}
+
 @test "OUTPUT .flac is FLAC at the original rate" {
   run -0 --separate-stderr decompress_audio.sh "$ENC/clip.opus" out/clip.flac
   refute_output
