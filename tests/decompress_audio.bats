@@ -393,6 +393,76 @@ setup() {
   assert_duration out/clip.wav "$(duration_of "$REF/mono8k.wav")"
 }
 
+# legacy_snac NCDC OUT [dict|list]: the codes of NCDC saved as older tools saved .snac files,
+# with torch.save: a dict holding them with the rates and length, or a bare list of tensors [1, T].
+legacy_snac() {
+  "$TEST_PYTHON" - "$@" <<'PYTHON'
+import sys
+
+import torch
+
+sys.path.insert(0, __import__("os").environ["REPO_ROOT"])
+from codec_toolkit.ncdc import read_ncdc
+
+source, target, kind = sys.argv[1:4]
+with open(source, "rb") as fo:
+    header, codes = read_ncdc(fo)
+tensors = [torch.from_numpy(c)[None] for c in codes]
+if kind == "dict":
+    torch.save({"codes": tensors, "model": header.model, "sample_rate": header.sample_rate,
+                "source_rate": header.source_rate, "length": header.length}, target)
+else:
+    torch.save(tensors, target)
+PYTHON
+}
+
+@test "a legacy torch.save .snac decodes like the NCDC file it was made from" {
+  legacy_snac "$ENC/8k.snac" legacy.snac dict
+  run -0 --separate-stderr decompress_audio.sh legacy.snac out/legacy.wav
+  assert_equal "$stderr" ''
+  decompress_audio.sh "$ENC/8k.snac" out/ncdc.wav
+  assert_files_equal out/legacy.wav out/ncdc.wav
+}
+
+@test "a legacy .snac that names no model decodes with SNAC_VARIANT's model at its rate" {
+  legacy_snac "$ENC/clip.snac" bare.snac list
+  run -0 --separate-stderr decompress_audio.sh bare.snac out/bare.wav
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/bare.wav)" 24000
+  # The codes cover whole 2048-sample frames: 1.5 s is 36000 samples, padded to 36864.
+  assert_equal "$(samples_of out/bare.wav)" 36864
+  # The same codes are not snac_32khz's (4 levels): refused as bad input, naming the model.
+  run -4 --separate-stderr env SNAC_VARIANT=32khz decompress_audio.sh bare.snac out/32k.wav
+  assert_regex "$stderr" '^decompress_audio\.sh: .*3 code levels, model hubertsiuzdak/snac_32khz has 4'
+  assert_file_not_exists out/32k.wav
+}
+
+@test "an internal error of a helper exits 1 in one line, with the traceback under NEURAL_CODEC_DEBUG=1" {
+  # A decoder helper (ENCODEC_DEC) with a bug, through the toolkit's own CLI runner.
+  cat >buggy_decoder.py <<PYTHON
+import sys
+sys.path.insert(0, "$REPO_ROOT")
+import neural_codec
+from codec_toolkit.errors import program_name
+
+
+def body():
+    raise RuntimeError("a bug in the decoder")
+
+
+sys.exit(neural_codec.run_cli(program_name("decode_ecdc.py"), body))
+PYTHON
+  run -1 --separate-stderr env ENCODEC_DEC="$PWD/buggy_decoder.py" decompress_audio.sh \
+    "$ENC/clip.snac" out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: internal error: RuntimeError: a bug in the decoder (set NEURAL_CODEC_DEBUG=1 for a traceback)'
+  run -1 --separate-stderr env ENCODEC_DEC="$PWD/buggy_decoder.py" NEURAL_CODEC_DEBUG=1 \
+    decompress_audio.sh "$ENC/clip.snac" out/clip.wav
+  assert_equal "${stderr_lines[0]}" 'Traceback (most recent call last):'
+  assert_equal "${stderr_lines[-1]}" 'RuntimeError: a bug in the decoder'
+  refute_output
+  assert_dir_empty out
+}
+
 @test "-r 16000 overrides the recorded sample rate" {
   run -0 --separate-stderr decompress_audio.sh -r 16000 "$ENC/clip.ecdc" out/clip.wav
   refute_output
