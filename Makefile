@@ -15,7 +15,7 @@ RUNTIME_PACKAGES := ffmpeg codec2
 DEMO_PACKAGES := espeak-ng
 TEST_PACKAGES := bats bats-assert bats-support bats-file shellcheck
 SHELL_SOURCES := compress_audio.sh decompress_audio.sh $(wildcard lib/*.bash) benchmarks/demo.sh \
-  benchmarks/settings.sh $(wildcard tests/test_helper/*.bash)
+  benchmarks/settings.sh benchmarks/mutate_shell.sh $(wildcard tests/test_helper/*.bash)
 
 # apt_install PACKAGES: install the Debian packages that are missing (root or sudo), or say which.
 define apt_install
@@ -29,7 +29,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help setup dac system-deps test-deps demo test lint bats pytest test-models fuzz bench bench-settings clean
+.PHONY: help setup dac system-deps test-deps demo test lint bats pytest test-models fuzz mutate bench bench-settings clean
 
 help:
 	@echo "make demo    set up, then compress and restore a speech clip with every codec"
@@ -37,6 +37,7 @@ help:
 	@echo "make setup   install FFmpeg/Codec2 (apt) and the Python packages (.venv)"
 	@echo "make dac     also install the optional DAC codec (.dac), requirements-dac.txt"
 	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
+	@echo "make mutate  mutation testing: mutmut on the containers, one-line Bash mutants on the commands"
 	@echo "make bench   time the toolkit against the plain packages (benchmarks/results.md)"
 	@echo "make bench-settings  size and time of every codec setting on a 10 s speech clip"
 
@@ -96,6 +97,19 @@ FUZZ_COUNT ?= 5000
 fuzz: test-models
 	$(MODEL_ENV) $(VPY) tests/fuzz_containers.py --count $(FUZZ_COUNT) --seed 7
 
+# Mutation testing, not in CI (about half an hour on two cores): mutmut changes the container
+# modules one mutation at a time against their pytest files (setup.cfg's [mutmut]; survivors are
+# listed by `mutmut results`, shown by `mutmut show NAME`), then benchmarks/mutate_shell.sh applies
+# its one-line Bash mutants to the commands and runs the bats tests named for each
+# (MUTATE_SHELL=REGEX for a subset). The last results: benchmarks/mutation-results.md.
+MUTATE_JOBS ?= 2
+MUTATE_SHELL ?=
+mutate: test-deps test-models
+	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-mutate.txt
+	$(VPY) -m mutmut run --max-children $(MUTATE_JOBS) || true
+	$(VPY) -m mutmut results
+	benchmarks/mutate_shell.sh $(MUTATE_SHELL)
+
 # Writes benchmarks/results.md. BENCH_ARGS="--long 3600" for the one-hour figures.
 BENCH_ARGS ?=
 bench: test-models
@@ -110,4 +124,4 @@ bench-settings: test-models
 	$(MODEL_ENV) benchmarks/settings.sh
 
 clean:
-	rm -rf .cache demo-output .pytest_cache
+	rm -rf .cache demo-output .pytest_cache mutants
