@@ -66,11 +66,11 @@ define_mutants() {
   mutant compress_audio.sh 's/(($(stat -c %s -- "\$2") > 7)) || die 4/true || die 4/' \
     compress_audio 'shorter than one Codec2 frame' 'a .c2 without a frame is written'
   mutant compress_audio.sh 's/\[\[ -s \$staged \]\] || die 6/true || die 6/' \
-    compress_audio 'LPCNET_BIN that writes nothing' 'an encoder that writes nothing gives an empty OUTPUT'
+    compress_audio 'exits 0 without writing the .opus' 'an encoder that writes nothing gives an empty OUTPUT'
   mutant decompress_audio.sh 's/^    out_rate=48000$/    :/' \
     decompress_audio 'OUTPUT .opus is Opus' 'the Opus rate clamp is gone'
   mutant decompress_audio.sh 's/is_uint "\${native_rate:-x}" || native_rate=48000/true/' \
-    decompress_audio 'without a SOURCE_RATE tag' 'an Opus file without SOURCE_RATE gets no rate'
+    decompress_audio 'SOURCE_RATE tag is no number' 'an Opus file without a usable SOURCE_RATE gets no rate'
   mutant decompress_audio.sh 's/\[\[ -z \$SNAC_MODEL_SET \]\] || helper_args+=(--model "\$SNAC_MODEL")/true/' \
     decompress_audio 'needs SNAC_MODEL' "the decoder never hears of the user's SNAC_MODEL"
   mutant decompress_audio.sh 's/^  \[\[ -z \$rate \]\] || in_range "\$rate" 1000 384000 ||$/  true ||/' \

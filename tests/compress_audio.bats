@@ -1096,6 +1096,20 @@ fails_keeping_output() {
   assert_dir_empty out
 }
 
+@test "an FFmpeg that exits 0 without writing the .opus is a codec failure (exit 6), no OUTPUT" {
+  cat >silent-ffmpeg <<'SH'
+#!/usr/bin/env bash
+[[ " $* " == *" libopus "* ]] && exit 0
+exec ffmpeg "$@"
+SH
+  chmod +x silent-ffmpeg
+  run -6 --separate-stderr env FFMPEG="$PWD/silent-ffmpeg" compress_audio.sh "$REF/mono24k.wav" \
+    out/clip.opus
+  assert_equal "$stderr" 'compress_audio.sh: the opus encoder wrote nothing'
+  refute_output
+  assert_dir_empty out
+}
+
 @test "FFmpeg's no space left on device is exit 7 even when FFmpeg itself exits 0" {
   mkdir bin
   cat >bin/ffmpeg <<'STUB'

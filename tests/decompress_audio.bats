@@ -205,6 +205,9 @@ setup() {
   assert_equal "$stderr" "decompress_audio.sh: clip.snac: the file names SNAC model '$PWD/my-snac', which is not a known model; set SNAC_MODEL to load it if you trust it"
   refute_output
   assert_dir_empty out
+  run -0 --separate-stderr env SNAC_MODEL="$PWD/my-snac" decompress_audio.sh clip.snac out/clip.wav
+  assert_equal "$stderr" ''
+  assert_duration out/clip.wav 1.5
 }
 
 @test "a .mimi naming a model outside the known set needs MIMI_MODEL (exit 4)" {
@@ -506,6 +509,14 @@ PYTHON
   refute_output
   assert_equal "$(rate_of out/clip.wav)" 44100
   assert_duration out/clip.wav "$(duration_of "$REF/aac44k.m4a")"
+}
+
+@test "an Ogg Opus whose SOURCE_RATE tag is no number decodes at 48 kHz" {
+  lavfi 'sine=sample_rate=16000:duration=1' odd.opus -c:a libopus -b:a 16k \
+    -metadata SOURCE_RATE=fast
+  run -0 --separate-stderr decompress_audio.sh odd.opus out/clip.wav
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/clip.wav)" 48000
 }
 
 @test "an Ogg Opus without a SOURCE_RATE tag decodes at 48 kHz" {
