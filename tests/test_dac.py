@@ -312,6 +312,35 @@ def test_malformed_files_are_refused_with_the_field_at_fault(tmp_path, payload, 
             read_dac(fo)
 
 
+@pytest.mark.parametrize("channels, codebooks, frames, length, rate, db, padding", [
+    (1, 1, 1, 1, 1, -200.0, True),
+    (64, 64, 3, 10**9, 1_000_000, 200.0, False),
+    (2, 12, 50, 16000, 44100, -23.5, True),
+])
+def test_write_dac_and_read_dac_round_trip_every_field_at_the_edges(
+        channels, codebooks, frames, length, rate, db, padding):
+    # Without a model: the container alone, at the smallest and largest values it accepts.
+    codes = np.arange(channels * codebooks * frames).reshape(channels, codebooks, frames) % 1024
+    written = DacFile(codes=codes, chunk_length=frames, original_length=length, input_db=db,
+                      sample_rate=rate, padding=padding)
+    buffer = io.BytesIO()
+    write_dac(buffer, written)
+    buffer.seek(0)
+    read = read_dac(buffer)
+    assert read.codes.shape == (channels, codebooks, frames)
+    np.testing.assert_array_equal(read.codes, codes)
+    assert (read.chunk_length, read.original_length, read.input_db, read.sample_rate,
+            read.padding) == (frames, length, db, rate, padding)
+    assert type(read.padding) is bool and type(read.input_db) is float
+
+
+def test_int16_codes_of_zero_are_read(tmp_path):
+    path = crafted(tmp_path, valid_artifacts(codes=np.zeros((1, 2, 5), dtype=np.int16),
+                                             chunk_length=5))
+    with open(path, "rb") as fo:
+        assert read_dac(fo).codes.shape == (1, 2, 5)
+
+
 def test_truncated_and_garbled_files_exit_4(tmp_path, cli):
     good = crafted(tmp_path, valid_artifacts(), "good.dac").read_bytes()
     for name, data in (("truncated.dac", good[:-40]), ("header.dac", good[:30]),
