@@ -242,22 +242,25 @@ def test_legacy_fields_at_the_edges_of_their_ranges_are_read(tmp_path):
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 5), (5,), (1, 1), (1,)])
-def test_legacy_code_tensors_of_every_accepted_shape_read_as_int64(shape, tmp_path):
+def test_legacy_code_tensors_of_every_accepted_shape_and_count_read_as_int64(shape, tmp_path):
     import torch
 
-    levels = [torch.arange(math.prod(shape), dtype=torch.int32).reshape(shape)] * 16
-    _, codes = read_legacy_snac(save(levels, tmp_path / "shapes.snac"))
-    assert len(codes) == 16
-    for level in codes:
-        assert level.dtype == np.int64
-        np.testing.assert_array_equal(level, np.arange(math.prod(shape)))
+    for count in (1, 16):
+        levels = [torch.arange(math.prod(shape), dtype=torch.int32).reshape(shape)] * count
+        _, codes = read_legacy_snac(save(levels, tmp_path / "shapes.snac"))
+        assert len(codes) == count
+        for level in codes:
+            assert level.dtype == np.int64
+            np.testing.assert_array_equal(level, np.arange(math.prod(shape)))
 
 
-@pytest.mark.parametrize("case", ["256-byte model", "17 levels", "length tensor of two"])
+@pytest.mark.parametrize("case", ["empty model", "256-byte model", "17 levels",
+                                  "length tensor of two"])
 def test_legacy_fields_just_past_their_ranges_are_refused(case, tmp_path):
     import torch
 
-    obj = {"256-byte model": {"codes": code_tensors(), "model": "m" * 256},
+    obj = {"empty model": {"codes": code_tensors(), "model": ""},
+           "256-byte model": {"codes": code_tensors(), "model": "m" * 256},
            "17 levels": code_tensors() * 5 + code_tensors()[:2],
            "length tensor of two": {"codes": code_tensors(), "length": torch.tensor([5, 6])}}[case]
     with pytest.raises(ContainerError):
