@@ -305,6 +305,9 @@ def test_a_pickle_that_runs_code_is_refused_without_running_it(tmp_path, cli):
     ({"codes": np.zeros((1, 1, 1), dtype=np.uint16)}, "expected the keys"),
     ([1, 2, 3], "dict of a .dac file"),
     (np.zeros(3, dtype=np.int64), "not the dict"),
+    (np.array([{}, {}], dtype=object), "object array of shape \\(2,\\), not the dict"),
+    (np.array(5), "int64 array of shape \\(\\), not the dict"),
+    (valid_artifacts(input_db=np.array([-20.0, -20.0], dtype=np.float32)), "input_db"),
     ({"codes": np.ma.masked_array([1, 2]), "metadata": {}}, "refused"),
 ])
 def test_malformed_files_are_refused_with_the_field_at_fault(tmp_path, payload, message):
