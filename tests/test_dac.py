@@ -341,6 +341,12 @@ def test_write_dac_and_read_dac_round_trip_every_field_at_the_edges(
     assert type(read.padding) is bool and type(read.input_db) is float
 
 
+def test_an_input_db_saved_as_a_plain_number_is_read(tmp_path):
+    path = crafted(tmp_path, valid_artifacts(input_db=-20.0))
+    with open(path, "rb") as fo:
+        assert read_dac(fo).input_db == -20.0
+
+
 def test_int16_codes_of_zero_are_read(tmp_path):
     path = crafted(tmp_path, valid_artifacts(codes=np.zeros((1, 2, 5), dtype=np.int16),
                                              chunk_length=5))
