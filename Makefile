@@ -97,7 +97,7 @@ FUZZ_COUNT ?= 5000
 fuzz: test-models
 	$(MODEL_ENV) $(VPY) tests/fuzz_containers.py --count $(FUZZ_COUNT) --seed 7
 
-# Mutation testing, not in CI (about half an hour on two cores): mutmut changes the container
+# Mutation testing, not in CI (about ten minutes on two cores): mutmut changes the container
 # modules one mutation at a time against their pytest files (setup.cfg's [mutmut]; survivors are
 # listed by `mutmut results`, shown by `mutmut show NAME`), then benchmarks/mutate_shell.sh applies
 # its one-line Bash mutants to the commands and runs the bats tests named for each
