@@ -22,7 +22,7 @@ import decode_ecdc
 import encode_ecdc
 from codec_toolkit.binary import MAX_SAMPLES
 from codec_toolkit.ecdc import EcdcHeader, write_ecdc_header
-from codec_toolkit.errors import EXIT_BAD_VALUE, EXIT_USAGE
+from codec_toolkit.errors import EXIT_BAD_VALUE
 from codec_toolkit.ncdc import CodesHeader, read_ncdc, write_ncdc
 from codec_toolkit.snac import SnacRunner, counter_normal
 from conftest import (RATE, ROOT, assert_one_line_error, make_signal, read_wav,
