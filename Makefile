@@ -19,6 +19,7 @@ TEST_PACKAGES := bats bats-assert bats-support bats-file shellcheck espeak-ng ch
 SHELL_SOURCES := compress_audio.sh decompress_audio.sh compare_audio.sh $(wildcard lib/*.bash) \
   benchmarks/demo.sh benchmarks/quality_report.sh \
   benchmarks/settings.sh benchmarks/output_hashes.sh benchmarks/batch_startup.sh \
+  benchmarks/mutate_shell.sh \
   $(wildcard tests/test_helper/*.bash)
 
 # apt_install PACKAGES: install the Debian packages that are missing (root or sudo), or say which.
@@ -33,7 +34,7 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help setup dac quality system-deps test-deps demo test lint bats pytest test-models fuzz bench \
+.PHONY: help setup dac quality system-deps test-deps demo test lint bats pytest test-models fuzz mutate bench \
   bench-settings bench-quality clean
 
 help:
@@ -43,6 +44,7 @@ help:
 	@echo "make dac     also install the optional DAC codec (.dac), requirements-dac.txt"
 	@echo "make quality also install the quality scores and pictures (compare_audio.sh)"
 	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
+	@echo "make mutate  mutation testing: mutmut on the containers, one-line Bash mutants on the commands"
 	@echo "make bench   time the toolkit against the plain packages (benchmarks/results.md)"
 	@echo "make bench-settings  size and time of every codec setting on a 10 s speech clip"
 	@echo "make bench-quality   scores, plot and listening page of every setting (CLIPS=, OUT=)"
@@ -113,6 +115,19 @@ FUZZ_COUNT ?= 5000
 fuzz: test-models
 	$(MODEL_ENV) $(VPY) tests/fuzz_containers.py --count $(FUZZ_COUNT) --seed 7
 
+# Mutation testing, not in CI (about ten minutes on two cores): mutmut changes the container
+# modules one mutation at a time against their pytest files (setup.cfg's [mutmut]; survivors are
+# listed by `mutmut results`, shown by `mutmut show NAME`), then benchmarks/mutate_shell.sh applies
+# its one-line Bash mutants to the commands and runs the bats tests named for each
+# (MUTATE_SHELL=REGEX for a subset). The last results: benchmarks/mutation-results.md.
+MUTATE_JOBS ?= 2
+MUTATE_SHELL ?=
+mutate: test-deps test-models
+	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-mutate.txt
+	$(VPY) -m mutmut run --max-children $(MUTATE_JOBS) || true
+	$(VPY) -m mutmut results
+	benchmarks/mutate_shell.sh $(MUTATE_SHELL)
+
 # Writes benchmarks/results.md. BENCH_ARGS="--long 3600" for the one-hour figures.
 BENCH_ARGS ?=
 bench: test-models
@@ -138,4 +153,4 @@ bench-quality: quality test-models
 	$(MODEL_ENV) QUALITY_WEIGHTS=test benchmarks/quality_report.sh "$(OUT)" $(CLIPS)
 
 clean:
-	rm -rf .cache demo-output quality-report .pytest_cache
+	rm -rf .cache demo-output quality-report .pytest_cache mutants

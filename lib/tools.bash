@@ -51,10 +51,18 @@ probe_rate() {
 }
 
 # to_pcm INPUT RATE FORMAT OUT: headerless mono PCM (s16le or f32le) at RATE; its file, rate
-# and sample size in last_pcm, for pcm_ms.
+# and sample size in last_pcm, for pcm_ms. An input with samples that come to less than one at
+# RATE (one sample at 24 kHz is 2/3 of one at 16 kHz) is padded to one sample rather than
+# refused as empty.
 to_pcm() {
   run_ffmpeg 4 "$1" -i "file:$1" -map 0:a:0 -vn -ac 1 -ar "$2" -f "$3" "file:$4"
-  [[ -s $4 ]] || die 4 "$1: contains no audio samples"
+  if [[ ! -s $4 ]]; then
+    # At its own rate, any sample the input holds comes out.
+    run_ffmpeg 4 "$1" -i "file:$1" -map 0:a:0 -vn -ac 1 -f s16le "file:$4"
+    [[ -s $4 ]] || die 4 "$1: contains no audio samples"
+    run_ffmpeg 4 "$1" -i "file:$1" -map 0:a:0 -vn -ac 1 -af "aresample=$2,apad=whole_len=1" \
+      -ar "$2" -f "$3" "file:$4"
+  fi
   # shellcheck disable=SC2034 # read by the batch items: pcm_ms "${last_pcm[@]}"
   last_pcm=("$4" "$2" "${3//[!0-9]/}")
 }

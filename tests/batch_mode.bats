@@ -57,17 +57,6 @@ assert_batch_matches_single_files() {
   done
 }
 
-# python_logger FILE: a PYTHON_BIN that appends its arguments to FILE, then runs the real one.
-python_logger() {
-  cat >python-logger <<SH
-#!/usr/bin/env bash
-printf '%s\n' "\$*" >>'$1'
-exec '$TEST_PYTHON' "\$@"
-SH
-  chmod +x python-logger
-  echo "$PWD/python-logger"
-}
-
 # --- compress_audio.sh -c EXT -o DIR --------------------------------------------------------
 
 @test "-c snac -o DIR -j 2 writes DIR/NAME.snac for each input, each restoring its duration" {
@@ -139,6 +128,30 @@ SH
   assert_equal "${#lines[@]}" 2
   assert_line --index 0 --regexp '/encode_ecdc\.py .*--batch '
   assert_line --index 1 --regexp '/encode_ecdc\.py .*--batch '
+}
+
+@test "a compress batch whose helper dies after its first file counts the others as failed (exit 8)" {
+  # A PYTHON_BIN that runs the real helper on the first line of its --batch list only, then is
+  # killed, as the OOM killer would kill it.
+  cat >dying-python <<SH
+#!/usr/bin/env bash
+args=("\$@")
+for i in "\${!args[@]}"; do
+  if [[ \${args[i]} == --batch ]]; then
+    head -n 1 "\${args[i + 1]}" >"\${args[i + 1]}.first"
+    args[i + 1]=\${args[i + 1]}.first
+  fi
+done
+'$TEST_PYTHON' "\${args[@]}"
+kill -KILL \$\$
+SH
+  chmod +x dying-python
+  run -8 --separate-stderr env PYTHON_BIN="$PWD/dying-python" compress_audio.sh -c snac -o out \
+    "$CLIPS/mono24k.wav" "$CLIPS/mono8k.wav" "$CLIPS/mono48k.flac"
+  refute_output
+  assert_equal "${stderr_lines[-1]}" 'compress_audio.sh: 2 of 3 files failed'
+  assert_equal "$(LC_ALL=C ls -A out)" 'mono24k.snac'
+  assert_dir_empty "$TMPDIR"
 }
 
 @test "two inputs that would write the same output are a usage error (exit 2)" {
@@ -361,6 +374,28 @@ SH
   assert_clean_batch decompress_audio.sh
   assert_equal "$(rate_of out/radio.wav)" 8000
   assert_duration out/phone.wav "$(duration_of "$REF/mono8k.wav")"
+}
+
+@test "a decompress batch whose FFmpeg fails writing one output leaves no staged file of it" {
+  # An FFMPEG that writes part of speech.wav's staged file and fails; every other call is real.
+  cat >failing-ffmpeg <<'SH'
+#!/usr/bin/env bash
+last=${*: -1}
+if [[ $last == file:*/.speech.wav.* ]]; then
+  printf 'RIFF' >"${last#file:}"
+  echo 'Error writing trailer: Input/output error' >&2
+  exit 1
+fi
+exec ffmpeg "$@"
+SH
+  chmod +x failing-ffmpeg
+  run -8 --separate-stderr env FFMPEG="$PWD/failing-ffmpeg" decompress_audio.sh -o out \
+    "$ENC/speech.snac" "$ENC/phone.snac"
+  refute_output
+  assert_equal "${stderr_lines[0]}" \
+    'decompress_audio.sh: out/speech.wav: FFmpeg failed: Error writing trailer: Input/output error'
+  assert_equal "${stderr_lines[1]}" 'decompress_audio.sh: 1 of 2 files failed'
+  assert_equal "$(LC_ALL=C ls -A out)" 'phone.wav'
 }
 
 @test "a decompress batch of .c2 and .opus only, with no neural input, exits 0" {

@@ -401,6 +401,16 @@ setup() {
   assert_duration out/clip.wav "$(duration_of "$REF/mono24k.wav")"
 }
 
+@test "SNAC_MODEL and SNAC_SAMPLE_RATE named explicitly override SNAC_VARIANT" {
+  run -0 --separate-stderr env SNAC_VARIANT=44khz SNAC_MODEL=hubertsiuzdak/snac_32khz \
+    SNAC_SAMPLE_RATE=32000 compress_audio.sh "$REF/mono24k.wav" out/clip.snac
+  assert_equal "$stderr" ''
+  run -0 info_of out/clip.snac
+  assert_line model=hubertsiuzdak/snac_32khz
+  assert_line sample_rate=32000
+  assert_line samples=48000
+}
+
 @test "SNAC_VARIANT=44khz writes a 44.1 kHz container" {
   run -0 --separate-stderr env SNAC_VARIANT=44khz compress_audio.sh "$REF/stereo44k.mp3" out/clip.snac
   refute_output
@@ -670,31 +680,38 @@ setup() {
   assert_equal "$(samples_of out/one.wav)" 1
 }
 
-@test "a single-sample INPUT to .opus decodes back, or is refused with exit 4" {
-  lavfi 'sine=sample_rate=24000:duration=1' one.wav -af atrim=end_sample=1
-  run --separate-stderr compress_audio.sh one.wav out/one.opus
-  refute_output
-  if ((status == 0)); then
-    run -0 --separate-stderr decompress_audio.sh out/one.opus out/one.wav
-    assert_equal "$(rate_of out/one.wav)" 24000
-  else
-    assert_equal "$status" 4
-    assert_regex "$stderr" '^compress_audio\.sh: one\.wav: [^'$'\n'']+$'
-    assert_dir_empty out
-  fi
+@test "a single-sample INPUT at 24 or 48 kHz compresses to .opus and comes back at its rate" {
+  local rate
+  # One sample at 24 kHz is 2/3 of one at Opus's 16 kHz: padded to one, not taken for empty.
+  for rate in 24000 48000; do
+    lavfi "sine=sample_rate=$rate:duration=1" "$rate.wav" -af atrim=end_sample=1
+    run -0 --separate-stderr compress_audio.sh "$rate.wav" "out/$rate.opus"
+    refute_output
+    assert_equal "$stderr" ''
+    run -0 --separate-stderr decompress_audio.sh "out/$rate.opus" "out/$rate.wav"
+    assert_equal "$(rate_of "out/$rate.wav")" "$rate"
+  done
 }
 
-@test "an INPUT shorter than one Codec2 frame gives a .c2 that decodes, or exit 4" {
+@test "a single 48 kHz sample, half of one at the models' rate, compresses to .snac and .ecdc" {
+  local ext
+  lavfi 'sine=sample_rate=48000:duration=1' one.wav -af atrim=end_sample=1
+  for ext in snac ecdc; do
+    run -0 --separate-stderr compress_audio.sh one.wav "out/one.$ext"
+    assert_equal "$stderr" ''
+    run -0 info_of "out/one.$ext"
+    assert_line samples=1
+    assert_line source_rate=48000
+  done
+}
+
+@test "an INPUT shorter than one Codec2 frame is refused with exit 4, leaving nothing" {
   lavfi 'sine=sample_rate=8000:duration=0.01' short.wav
-  run --separate-stderr compress_audio.sh short.wav out/short.c2
+  run -4 --separate-stderr compress_audio.sh short.wav out/short.c2
   refute_output
-  if ((status == 0)); then
-    run -0 --separate-stderr decompress_audio.sh out/short.c2 out/short.wav
-  else
-    assert_equal "$status" 4
-    assert_regex "$stderr" '^compress_audio\.sh: short\.wav: [^'$'\n'']+$'
-    assert_dir_empty out
-  fi
+  assert_equal "$stderr" 'compress_audio.sh: short.wav: shorter than one Codec2 frame'
+  assert_dir_empty out
+  assert_dir_empty "$TMPDIR"
 }
 
 @test "pure silence compresses to .ecdc and .snac and decodes back to its duration" {
@@ -824,6 +841,43 @@ setup() {
   done
   assert_dir_empty out
   assert_dir_empty "$TMPDIR"
+}
+
+@test "TORCH_THREADS, TORCH_DEVICE and MODEL_BACKEND reach the encoder helper unchanged" {
+  local python backend
+  python=$(python_logger "$PWD/python.log")
+  for backend in torch onnx; do
+    run -0 --separate-stderr env PYTHON_BIN="$python" TORCH_THREADS=2 TORCH_DEVICE=auto \
+      MODEL_BACKEND="$backend" compress_audio.sh "$REF/mono24k.wav" "out/$backend.snac"
+    assert_equal "$stderr" ''
+    run -0 info_of "out/$backend.snac"
+    assert_line samples=36000
+  done
+  run -0 cat python.log
+  assert_equal "${#lines[@]}" 2
+  assert_line --index 0 --regexp '/encode_ecdc\.py --threads 2 --device auto --backend torch '
+  assert_line --index 1 --regexp '/encode_ecdc\.py --threads 2 --device auto --backend onnx '
+}
+
+@test "on a terminal a .snac compress shows a progress bar on stderr, and -q silences it" {
+  # script gives the command a terminal; a terminal of 0 columns would get an empty bar.
+  run -0 script -qec "stty cols 80 rows 24; compress_audio.sh '$REF/mono24k.wav' out/bar.snac" \
+    /dev/null
+  assert_output --regexp '\| 0\.00/36\.0k \[.*sample/s\]'
+  assert_file_exists out/bar.snac
+  run -0 script -qec "stty cols 80 rows 24; compress_audio.sh -q '$REF/mono24k.wav' out/q.snac" \
+    /dev/null
+  assert_output ''
+  assert_files_equal out/q.snac out/bar.snac
+}
+
+@test "on a terminal a .snac batch shows a progress bar, and -q silences it" {
+  run -0 script -qec "stty cols 80 rows 24; compress_audio.sh -c snac -o out \
+    '$REF/mono24k.wav' '$REF/mono8k.wav'" /dev/null
+  assert_output --regexp '[0-9]/2 \[.*file/s\]'
+  run -0 script -qec "stty cols 80 rows 24; compress_audio.sh -fq -c snac -o out \
+    '$REF/mono24k.wav' '$REF/mono8k.wav'" /dev/null
+  assert_output ''
 }
 
 @test "TORCH_DEVICE=cuda without a GPU is a missing dependency (exit 3)" {
@@ -1042,6 +1096,20 @@ fails_keeping_output() {
   assert_equal "$stderr" \
     "compress_audio.sh: $REF/mono48k.flac: no space left on device in $PWD/full (TMPDIR)"
   assert_equal "$leftovers" ''
+  assert_dir_empty out
+}
+
+@test "an FFmpeg that exits 0 without writing the .opus is a codec failure (exit 6), no OUTPUT" {
+  cat >silent-ffmpeg <<'SH'
+#!/usr/bin/env bash
+[[ " $* " == *" libopus "* ]] && exit 0
+exec ffmpeg "$@"
+SH
+  chmod +x silent-ffmpeg
+  run -6 --separate-stderr env FFMPEG="$PWD/silent-ffmpeg" compress_audio.sh "$REF/mono24k.wav" \
+    out/clip.opus
+  assert_equal "$stderr" 'compress_audio.sh: the opus encoder wrote nothing'
+  refute_output
   assert_dir_empty out
 }
 

@@ -222,6 +222,9 @@ open(sys.argv[3], "wb").write(data + struct.pack("!I", zlib.crc32(data)))' \
   assert_equal "$stderr" "decompress_audio.sh: clip.snac: the file names SNAC model '$PWD/my-snac', which is not a known model; set SNAC_MODEL to load it if you trust it"
   refute_output
   assert_dir_empty out
+  run -0 --separate-stderr env SNAC_MODEL="$PWD/my-snac" decompress_audio.sh clip.snac out/clip.wav
+  assert_equal "$stderr" ''
+  assert_duration out/clip.wav 1.5
 }
 
 @test "a .mimi naming a model outside the known set needs MIMI_MODEL (exit 4)" {
@@ -270,6 +273,22 @@ open(sys.argv[3], "wb").write(data + struct.pack("!I", zlib.crc32(data)))' \
 }
 
 # --- bad knob values (exit 5) ---------------------------------------------------------------
+
+@test "TORCH_THREADS, TORCH_DEVICE and MODEL_BACKEND reach the decoder helper unchanged" {
+  local python
+  python=$(python_logger "$PWD/python.log")
+  run -0 --separate-stderr env PYTHON_BIN="$python" TORCH_THREADS=2 TORCH_DEVICE=auto \
+    MODEL_BACKEND=onnx decompress_audio.sh "$ENC/clip.snac" out/onnx.wav
+  run -0 --separate-stderr env PYTHON_BIN="$python" TORCH_THREADS=3 TORCH_DEVICE=auto \
+    MODEL_BACKEND=torch decompress_audio.sh "$ENC/clip.snac" out/torch.wav
+  assert_duration out/torch.wav 1.5
+  # Each run asks the helper for the header (--info), then decodes.
+  run -0 cat python.log
+  assert_equal "${#lines[@]}" 4
+  assert_line --index 0 --regexp '/decode_ecdc\.py --threads 2 --device auto --backend onnx --info '
+  assert_line --index 1 --regexp '/decode_ecdc\.py --threads 2 --device auto --backend onnx '
+  assert_line --index 3 --regexp '/decode_ecdc\.py --threads 3 --device auto --backend torch '
+}
 
 @test "the knobs of compress_audio.sh are validated too: CODEC2_MODE=999 exits 5" {
   run -5 --separate-stderr env CODEC2_MODE=999 decompress_audio.sh "$ENC/clip.c2" out/clip.wav
@@ -394,6 +413,76 @@ open(sys.argv[3], "wb").write(data + struct.pack("!I", zlib.crc32(data)))' \
   assert_duration out/clip.wav "$(duration_of "$REF/mono8k.wav")"
 }
 
+# legacy_snac NCDC OUT [dict|list]: the codes of NCDC saved as older tools saved .snac files,
+# with torch.save: a dict holding them with the rates and length, or a bare list of tensors [1, T].
+legacy_snac() {
+  "$TEST_PYTHON" - "$@" <<'PYTHON'
+import sys
+
+import torch
+
+sys.path.insert(0, __import__("os").environ["REPO_ROOT"])
+from codec_toolkit.ncdc import read_ncdc
+
+source, target, kind = sys.argv[1:4]
+with open(source, "rb") as fo:
+    header, codes = read_ncdc(fo)
+tensors = [torch.from_numpy(c)[None] for c in codes]
+if kind == "dict":
+    torch.save({"codes": tensors, "model": header.model, "sample_rate": header.sample_rate,
+                "source_rate": header.source_rate, "length": header.length}, target)
+else:
+    torch.save(tensors, target)
+PYTHON
+}
+
+@test "a legacy torch.save .snac decodes like the NCDC file it was made from" {
+  legacy_snac "$ENC/8k.snac" legacy.snac dict
+  run -0 --separate-stderr decompress_audio.sh legacy.snac out/legacy.wav
+  assert_equal "$stderr" ''
+  decompress_audio.sh "$ENC/8k.snac" out/ncdc.wav
+  assert_files_equal out/legacy.wav out/ncdc.wav
+}
+
+@test "a legacy .snac that names no model decodes with SNAC_VARIANT's model at its rate" {
+  legacy_snac "$ENC/clip.snac" bare.snac list
+  run -0 --separate-stderr decompress_audio.sh bare.snac out/bare.wav
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/bare.wav)" 24000
+  # The codes cover whole 2048-sample frames: 1.5 s is 36000 samples, padded to 36864.
+  assert_equal "$(samples_of out/bare.wav)" 36864
+  # The same codes are not snac_32khz's (4 levels): refused as bad input, naming the model.
+  run -4 --separate-stderr env SNAC_VARIANT=32khz decompress_audio.sh bare.snac out/32k.wav
+  assert_regex "$stderr" '^decompress_audio\.sh: .*3 code levels, model hubertsiuzdak/snac_32khz has 4'
+  assert_file_not_exists out/32k.wav
+}
+
+@test "an internal error of a helper exits 1 in one line, with the traceback under NEURAL_CODEC_DEBUG=1" {
+  # A decoder helper (ENCODEC_DEC) with a bug, through the toolkit's own CLI runner.
+  cat >buggy_decoder.py <<PYTHON
+import sys
+sys.path.insert(0, "$REPO_ROOT")
+import neural_codec
+from codec_toolkit.errors import program_name
+
+
+def body():
+    raise RuntimeError("a bug in the decoder")
+
+
+sys.exit(neural_codec.run_cli(program_name("decode_ecdc.py"), body))
+PYTHON
+  run -1 --separate-stderr env ENCODEC_DEC="$PWD/buggy_decoder.py" decompress_audio.sh \
+    "$ENC/clip.snac" out/clip.wav
+  assert_equal "$stderr" 'decompress_audio.sh: internal error: RuntimeError: a bug in the decoder (set NEURAL_CODEC_DEBUG=1 for a traceback)'
+  run -1 --separate-stderr env ENCODEC_DEC="$PWD/buggy_decoder.py" NEURAL_CODEC_DEBUG=1 \
+    decompress_audio.sh "$ENC/clip.snac" out/clip.wav
+  assert_equal "${stderr_lines[0]}" 'Traceback (most recent call last):'
+  assert_equal "${stderr_lines[-1]}" 'RuntimeError: a bug in the decoder'
+  refute_output
+  assert_dir_empty out
+}
+
 @test "-r 16000 overrides the recorded sample rate" {
   run -0 --separate-stderr decompress_audio.sh -r 16000 "$ENC/clip.ecdc" out/clip.wav
   refute_output
@@ -439,6 +528,14 @@ open(sys.argv[3], "wb").write(data + struct.pack("!I", zlib.crc32(data)))' \
   assert_duration out/clip.wav "$(duration_of "$REF/aac44k.m4a")"
 }
 
+@test "an Ogg Opus whose SOURCE_RATE tag is no number decodes at 48 kHz" {
+  lavfi 'sine=sample_rate=16000:duration=1' odd.opus -c:a libopus -b:a 16k \
+    -metadata SOURCE_RATE=fast
+  run -0 --separate-stderr decompress_audio.sh odd.opus out/clip.wav
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/clip.wav)" 48000
+}
+
 @test "an Ogg Opus without a SOURCE_RATE tag decodes at 48 kHz" {
   lavfi 'sine=sample_rate=16000:duration=1' plain.opus -c:a libopus -b:a 16k
   run -0 --separate-stderr decompress_audio.sh plain.opus out/clip.wav
@@ -460,6 +557,45 @@ open(sys.argv[3], "wb").write(data + struct.pack("!I", zlib.crc32(data)))' \
 }
 
 # --- OUTPUT formats -------------------------------------------------------------------------
+
+# opus_input_rate FILE: the rate Opus encoded FILE at, from its OpusHead (FFmpeg reports every
+# Opus stream at the 48 kHz it decodes to).
+opus_input_rate() {
+  local offset
+  offset=$(grep -obUa OpusHead -- "$1" | head -n 1 | cut -d: -f1)
+  [[ -n $offset ]] || fail "$1 has no OpusHead"
+  od -An -tu4 -j "$((offset + 12))" -N4 -- "$1" | tr -d ' '
+}
+
+@test "OUTPUT .opus is Opus at a recorded rate Opus runs at, else at 48 kHz" {
+  run -0 --separate-stderr decompress_audio.sh "$ENC/clip.snac" out/24k.opus
+  assert_equal "$(codec_name_of out/24k.opus)" opus
+  assert_equal "$(opus_input_rate out/24k.opus)" 24000
+  run -0 --separate-stderr decompress_audio.sh "$ENC/8k.snac" out/8k.opus
+  assert_equal "$(opus_input_rate out/8k.opus)" 8000
+  # 44.1 kHz is no Opus rate: clamped to 48 kHz rather than refused.
+  run -0 --separate-stderr decompress_audio.sh "$ENC/mp3.ecdc" out/44k.opus
+  assert_equal "$stderr" ''
+  assert_equal "$(opus_input_rate out/44k.opus)" 48000
+  assert_duration out/44k.opus "$(duration_of "$REF/stereo44k.mp3")"
+  run -0 --separate-stderr decompress_audio.sh -r 44100 "$ENC/clip.snac" out/r.opus
+  assert_equal "$(opus_input_rate out/r.opus)" 48000
+}
+
+@test "OUTPUT .m4a and .aac are AAC and .aiff is AIFF, at the original rate" {
+  local ext
+  for ext in m4a aac aiff; do
+    run -0 --separate-stderr decompress_audio.sh "$ENC/mp3.ecdc" "out/clip.$ext"
+    refute_output
+    assert_equal "$stderr" ''
+    assert_equal "$(rate_of "out/clip.$ext")" 44100
+    assert_equal "$(channels_of "out/clip.$ext")" 1
+  done
+  assert_equal "$(codec_name_of out/clip.m4a)" aac
+  assert_equal "$(codec_name_of out/clip.aac)" aac
+  assert_equal "$(codec_name_of out/clip.aiff)" pcm_s16be
+  assert_duration out/clip.aiff "$(duration_of "$REF/stereo44k.mp3")"
+}
 
 @test "OUTPUT .flac is FLAC at the original rate" {
   run -0 --separate-stderr decompress_audio.sh "$ENC/clip.opus" out/clip.flac

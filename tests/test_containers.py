@@ -169,6 +169,19 @@ def test_ncdc_round_trips_a_level_without_codes():
     assert [len(c) for c in read_codes] == [5, 0, 2]
 
 
+@pytest.mark.parametrize("rate, length", [(1, 1), (MAX_RATE, MAX_SAMPLES)])
+def test_ncdc_reads_rates_and_lengths_at_both_ends_of_their_ranges(rate, length):
+    header = CodesHeader("snac", SNAC_24, rate, rate, length, 12)
+    assert read_ncdc_bytes(ncdc_bytes(header, [np.arange(4)]))[0] == header
+
+
+def test_ncdc_round_trips_a_one_byte_model_name():
+    header = CodesHeader("snac", "m", 24000, 24000, 10, 12)
+    data = ncdc_bytes(header, [np.arange(2)])
+    assert data[6:9] == b"\x00\x01m"
+    assert read_ncdc_bytes(data)[0] == header
+
+
 @pytest.mark.parametrize("problem, header, codes", [
     ("code too wide", CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.array([4096])]),
     ("negative code", CodesHeader("snac", SNAC_24, 24000, 24000, 10, 12), [np.array([-1])]),
@@ -392,6 +405,19 @@ def test_ecdc_header_announcing_a_huge_json_is_rejected_without_reading_it():
         read_ecdc_header_bytes(raw_ecdc_header(b"{}", size=4097))
     with pytest.raises(InvalidField):
         read_ecdc_header_bytes(raw_ecdc_header(b"{}", size=0xFFFFFFFF))
+
+
+def test_ecdc_header_of_exactly_4096_json_bytes_is_read():
+    meta = json.dumps({**GOOD_META, "pad": ""}).encode()
+    meta = json.dumps({**GOOD_META, "pad": "x" * (4096 - len(meta))}).encode()
+    assert len(meta) == 4096
+    assert read_ecdc_header_bytes(raw_ecdc_header(meta)) == EcdcHeader(24000, 2, False)
+
+
+@pytest.mark.parametrize("rate", [1, MAX_RATE])
+def test_ecdc_header_reads_source_rates_at_both_ends_of_the_range(rate):
+    meta = json.dumps({**GOOD_META, "sr": rate}).encode()
+    assert read_ecdc_header_bytes(raw_ecdc_header(meta)).source_rate == rate
 
 
 @pytest.mark.parametrize("meta", [b"[]", b"1", b'"ECDC"', b"null", b"true", b"{", b"",

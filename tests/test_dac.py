@@ -295,12 +295,19 @@ def test_a_pickle_that_runs_code_is_refused_without_running_it(tmp_path, cli):
     (valid_artifacts(original_length=0), "original_length"),
     (valid_artifacts(sample_rate=10**9), "sample_rate"),
     (valid_artifacts(input_db=np.array([np.nan], dtype=np.float32)), "input_db"),
+    (valid_artifacts(input_db=np.array([200.5], dtype=np.float32)), "input_db"),
+    (valid_artifacts(input_db=np.array([-200.5], dtype=np.float32)), "input_db"),
+    (valid_artifacts(codes=np.zeros((1, 65, 5), dtype=np.uint16)), "codes must be"),
+    (valid_artifacts(codes=np.zeros((65, 12, 5), dtype=np.uint16)), "codes must be"),
     (valid_artifacts(input_db="loud"), "input_db"),
     (valid_artifacts(padding=1), "padding"),
     (valid_artifacts(codes=[[[0]]]), "codes must be"),
     ({"codes": np.zeros((1, 1, 1), dtype=np.uint16)}, "expected the keys"),
     ([1, 2, 3], "dict of a .dac file"),
     (np.zeros(3, dtype=np.int64), "not the dict"),
+    (np.array([{}, {}], dtype=object), "object array of shape \\(2,\\), not the dict"),
+    (np.array(5), "int64 array of shape \\(\\), not the dict"),
+    (valid_artifacts(input_db=np.array([-20.0, -20.0], dtype=np.float32)), "input_db"),
     ({"codes": np.ma.masked_array([1, 2]), "metadata": {}}, "refused"),
 ])
 def test_malformed_files_are_refused_with_the_field_at_fault(tmp_path, payload, message):
@@ -326,6 +333,41 @@ def test_a_sample_rate_outside_1_khz_to_384_khz_is_refused_by_reader_and_writer(
     dac = DacFile(np.zeros((1, 12, 50), dtype=np.uint16), 50, 16000, -20.0, rate, True)
     with pytest.raises(ValueError, match="sample_rate"):
         write_dac(io.BytesIO(), dac)
+
+
+@pytest.mark.parametrize("channels, codebooks, frames, length, rate, db, padding", [
+    (1, 1, 1, 1, 1000, -200.0, True),
+    (64, 64, 3, 10**9, 384_000, 200.0, False),
+    (2, 12, 50, 16000, 44100, -23.5, True),
+])
+def test_write_dac_and_read_dac_round_trip_every_field_at_the_edges(
+        channels, codebooks, frames, length, rate, db, padding):
+    # Without a model: the container alone, at the smallest and largest values it accepts.
+    codes = np.arange(channels * codebooks * frames).reshape(channels, codebooks, frames) % 1024
+    written = DacFile(codes=codes, chunk_length=frames, original_length=length, input_db=db,
+                      sample_rate=rate, padding=padding)
+    buffer = io.BytesIO()
+    write_dac(buffer, written)
+    buffer.seek(0)
+    read = read_dac(buffer)
+    assert read.codes.shape == (channels, codebooks, frames)
+    np.testing.assert_array_equal(read.codes, codes)
+    assert (read.chunk_length, read.original_length, read.input_db, read.sample_rate,
+            read.padding) == (frames, length, db, rate, padding)
+    assert type(read.padding) is bool and type(read.input_db) is float
+
+
+def test_an_input_db_saved_as_a_plain_number_is_read(tmp_path):
+    path = crafted(tmp_path, valid_artifacts(input_db=-20.0))
+    with open(path, "rb") as fo:
+        assert read_dac(fo).input_db == -20.0
+
+
+def test_int16_codes_of_zero_are_read(tmp_path):
+    path = crafted(tmp_path, valid_artifacts(codes=np.zeros((1, 2, 5), dtype=np.int16),
+                                             chunk_length=5))
+    with open(path, "rb") as fo:
+        assert read_dac(fo).codes.shape == (1, 2, 5)
 
 
 def test_truncated_and_garbled_files_exit_4(tmp_path, cli):

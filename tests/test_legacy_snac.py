@@ -3,6 +3,7 @@ by field, and never unpickled in a way that could run code."""
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 
@@ -234,6 +235,48 @@ def crafted(kind: str, directory, marker) -> str:
 
 CRAFTED_KINDS = ["raw pickle", "raw pickle in a dict", "torch zip", "torch zip in a dict",
                  "torch legacy format"]
+
+
+def test_legacy_fields_at_the_edges_of_their_ranges_are_read(tmp_path):
+    # One-element integer tensors count as ints (older tools saved lengths as tensors); 1 and
+    # the maxima are in range; a one-byte and a 255-byte model name are names.
+    import torch
+
+    from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES
+
+    for model, rate, length in (("m", 1, 1), ("m" * 255, MAX_RATE, MAX_SAMPLES)):
+        path = save({"codes": code_tensors(), "model": model, "sample_rate": torch.tensor(rate),
+                     "source_rate": rate, "length": torch.tensor([length])},
+                    tmp_path / "edges.snac")
+        meta, _ = read_legacy_snac(path)
+        assert meta == {"model": model, "sample_rate": rate, "source_rate": rate,
+                        "length": length}
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 5), (5,), (1, 1), (1,)])
+def test_legacy_code_tensors_of_every_accepted_shape_and_count_read_as_int64(shape, tmp_path):
+    import torch
+
+    for count in (1, 16):
+        levels = [torch.arange(math.prod(shape), dtype=torch.int32).reshape(shape)] * count
+        _, codes = read_legacy_snac(save(levels, tmp_path / "shapes.snac"))
+        assert len(codes) == count
+        for level in codes:
+            assert level.dtype == np.int64
+            np.testing.assert_array_equal(level, np.arange(math.prod(shape)))
+
+
+@pytest.mark.parametrize("case", ["empty model", "256-byte model", "17 levels",
+                                  "length tensor of two"])
+def test_legacy_fields_just_past_their_ranges_are_refused(case, tmp_path):
+    import torch
+
+    obj = {"empty model": {"codes": code_tensors(), "model": ""},
+           "256-byte model": {"codes": code_tensors(), "model": "m" * 256},
+           "17 levels": code_tensors() * 5 + code_tensors()[:2],
+           "length tensor of two": {"codes": code_tensors(), "length": torch.tensor([5, 6])}}[case]
+    with pytest.raises(ContainerError):
+        read_legacy_snac(save(obj, tmp_path / "past.snac"))
 
 
 @pytest.mark.parametrize("kind", CRAFTED_KINDS)

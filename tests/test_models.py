@@ -137,6 +137,50 @@ def test_snac_file_decodes_to_the_models_own_decode_of_its_codes(snac24_file, sn
     assert restored.tobytes() == direct[:len(samples)].tobytes()
 
 
+def package_layer_decode(model, codes, noise=None) -> np.ndarray:
+    """An independent reference: the `snac` package's own modules (quantizer, then each decoder
+    layer) run one by one on `codes`, with each NoiseBlock's noise supplied by the caller as
+    `noise(block, samples)` -> float32 [samples] (block: index of the DecoderBlock), or left out
+    when `noise` is None. Nothing of the toolkit's runner is involved. Samples [T]."""
+    import torch
+    from snac.layers import DecoderBlock, NoiseBlock
+
+    with torch.inference_mode():
+        x = model.quantizer.from_codes([torch.from_numpy(np.asarray(c))[None] for c in codes])
+        block = 0
+        for layer in model.decoder.model:
+            if not isinstance(layer, DecoderBlock):
+                x = layer(x)
+                continue
+            for sub in layer.block:
+                if not isinstance(sub, NoiseBlock):
+                    x = sub(x)
+                elif noise is not None:
+                    values = torch.from_numpy(noise(block, x.shape[-1]))[None, None]
+                    x = x + values * sub.linear(x)
+            block += 1
+        return x[0, 0].numpy()
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_snac_decode_adds_the_documented_noise_of_each_decoder_block(snac24_file, backend,
+                                                                     tmp_path):
+    # The README's noise: counter_normal(block, absolute sample position at that block's output),
+    # from position 0 for a whole file. The reference runs the package's layers on a fresh model.
+    from snac import SNAC
+
+    samples, _, path = snac24_file
+    decode("--backend", backend, path, tmp_path / "out.wav")
+    restored, _ = read_wav(tmp_path / "out.wav")
+
+    model = SNAC.from_pretrained(SNAC_24)
+    _, codes = read_ncdc_file(path)
+    noisy = package_layer_decode(model, codes, lambda block, n: counter_normal(block, 0, n))
+    quiet = package_layer_decode(model, codes)
+    np.testing.assert_allclose(restored, noisy[:len(samples)], rtol=0, atol=1e-5)
+    assert np.abs(restored - quiet[:len(samples)]).max() > 1e-3
+
+
 def test_onnx_runtime_decode_matches_the_models_own_decode_to_float_rounding(
         snac24_file, snac24_model, tmp_path):
     samples, _, path = snac24_file

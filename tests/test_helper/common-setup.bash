@@ -238,6 +238,18 @@ samples_of() {
   echo $((bytes / 2))
 }
 
+# python_logger FILE: a PYTHON_BIN (./python-logger) that appends its arguments to FILE, one line
+# a run, then runs the real one; prints its path.
+python_logger() {
+  cat >python-logger <<SH
+#!/usr/bin/env bash
+printf '%s\n' "\$*" >>'$1'
+exec '$TEST_PYTHON' "\$@"
+SH
+  chmod +x python-logger
+  echo "$PWD/python-logger"
+}
+
 # make_bare_python DIR: a Python without the toolkit's packages (a venv made without pip), as
 # DIR/bin/python; for the "package missing" errors.
 make_bare_python() {
