@@ -29,23 +29,23 @@ mutant() {
 # The issue's table (#18), then the error paths and promises of the README.
 # shellcheck disable=SC2016 # the sed expressions hold the scripts' $ literally
 define_mutants() {
-  mutant compress_audio.sh 's/|| echo 1 >"\$dir\/status"/|| echo 0 >"$dir\/status"/' \
-    batch_mode 'helper dies after its first file' 'a compress batch marks a failed helper item done'
-  mutant decompress_audio.sh "/^ *trap '\[\[ -z \${staged:-} \]\] || rm -f -- \"\$staged\"' EXIT\$/d" \
-    batch_mode 'FFmpeg fails writing one output' "a decompress batch's staged-file trap is gone"
+  mutant lib/queue.bash 's/^    ask_helper "\$dir" || status=\$?$/    ask_helper "$dir" || status=0/' \
+    batch_mode 'helper is killed' 'a batch marks an item its helper failed as done'
+  mutant lib/queue.bash "/^  trap '\[\[ -z \$staged \]\] || rm -f -- \"\$staged\"' EXIT\$/d" \
+    batch_mode 'FFmpeg fails writing one output' "a batch item's staged-file trap is gone"
   mutant lib/helpers.bash 's/--threads "\$TORCH_THREADS" --device "\$TORCH_DEVICE" --backend "\$MODEL_BACKEND"/--threads 1 --device "$TORCH_DEVICE" --backend auto/' \
     compress_audio 'reach the encoder helper' 'the knobs are hard-coded instead of passed'
-  mutant lib/batch.bash 's/failed=\${prefailed:-0}/failed=0/' \
+  mutant lib/batch.bash 's/failed=\$((total - done - skipped))/failed=$((${#queue[@]} - done - not_taken))/' \
     batch_mode 'every input fails still exits 8' 'a batch forgets the inputs that failed the file checks'
-  mutant lib/batch.bash 's/((failed == 0)) || die 8/((failed == 0)) || die 1/' \
+  mutant lib/batch.bash 's/((failed == 0)) || exit 8/((failed == 0)) || exit 1/' \
     batch_mode 'text file among the inputs' 'a failed batch exits 1 instead of 8'
-  mutant lib/batch.bash "s/trap 'echo \\\$? >\"\\\$workdir\\/status\"/trap 'echo 0 >\"\$workdir\\/status\"/" \
+  mutant lib/queue.bash 's/^  wait "\$item_pid" || status=\$?$/  wait "$item_pid" || status=0/' \
     batch_mode 'text file among the inputs' 'a batch item that fails is recorded as done'
   mutant lib/helpers.bash 's/((!quiet)) || common+=(--quiet)/true/' \
     compress_audio 'progress bar on stderr' '-q no longer reaches the helper'
   mutant lib/knobs.bash 's/: "\${SNAC_MODEL:=hubertsiuzdak\/snac_\$SNAC_VARIANT}"/SNAC_MODEL=hubertsiuzdak\/snac_$SNAC_VARIANT/' \
     compress_audio 'override SNAC_VARIANT' 'SNAC_VARIANT overrides an explicit SNAC_MODEL'
-  mutant lib/tools.bash 's/^  \[\[ -s \$4 \]\] || die 4 "\$1: contains no audio samples"$/  die 4 "$1: contains no audio samples"/' \
+  mutant lib/tools.bash 's/^    \[\[ -s \$4 \]\] || die 4 "\$1: contains no audio samples"$/    die 4 "$1: contains no audio samples"/' \
     compress_audio 'single-sample INPUT at 24 or 48' 'an input shorter than one sample at the codec rate is refused'
   mutant lib/tools.bash 's/^  \[\[ \$log != \*"No space left on device"\* \]\] || no_space/  true || no_space/' \
     compress_audio "FFmpeg's no space left" 'a full disk behind an FFmpeg exit 0 is taken as success'
@@ -69,11 +69,11 @@ define_mutants() {
     compress_audio 'exits 0 without writing the .opus' 'an encoder that writes nothing gives an empty OUTPUT'
   mutant decompress_audio.sh 's/^    out_rate=48000$/    :/' \
     decompress_audio 'OUTPUT .opus is Opus' 'the Opus rate clamp is gone'
-  mutant decompress_audio.sh 's/is_uint "\${native_rate:-x}" || native_rate=48000/true/' \
-    decompress_audio 'SOURCE_RATE tag is no number' 'an Opus file without a usable SOURCE_RATE gets no rate'
+  mutant decompress_audio.sh 's/^  is_sample_rate "\$native_rate" ||$/  true ||/' \
+    decompress_audio 'SOURCE_RATE tag is out of range' 'an Opus SOURCE_RATE tag is obeyed whatever it says'
   mutant decompress_audio.sh 's/\[\[ -z \$SNAC_MODEL_SET \]\] || helper_args+=(--model "\$SNAC_MODEL")/true/' \
     decompress_audio 'needs SNAC_MODEL' "the decoder never hears of the user's SNAC_MODEL"
-  mutant decompress_audio.sh 's/^  \[\[ -z \$rate \]\] || in_range "\$rate" 1000 384000 ||$/  true ||/' \
+  mutant decompress_audio.sh 's/^  \[\[ -z \$rate \]\] || is_sample_rate "\$rate" ||$/  true ||/' \
     decompress_audio 'a rate below 1000 Hz' '-r is not range-checked'
 }
 

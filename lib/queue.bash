@@ -90,19 +90,28 @@ item_body() {
 # ask_helper DIR: DIR/request through this worker's helper; its reply's extra fields go to
 # DIR/reply. The helper reports a failure itself; its status is the item's.
 ask_helper() {
-  local request reply code extra=''
+  local request reply code extra='' input_name
   # A helper that could not run (a missing package, a bad PYTHON_BIN: exit 3 or 5) said why
   # once; the worker's other items fail with its status, without a line each.
   ((helper_failed == 0)) || return "$helper_failed"
   [[ -n $helper_pid ]] || start_helper
   IFS= read -r request <"$1/request"
+  input_name=${item_in[k]}
   printf '%s\n' "$request" >&"$to_helper"
   if ! read_reply reply; then
     code=0
-    wait "$helper_pid" || code=$?
+    # 2>/dev/null: bash's own "Killed" line; ours below says which file it was on.
+    wait "$helper_pid" 2>/dev/null || code=$?
     helper_pid=''
+    exec {to_helper}>&- {from_helper}<&-
     ((code != 0)) || code=1
-    [[ $code != [35] ]] || helper_failed=$code
+    # 3 and 5: the helper could not run, and said why; the next item would fail the same way.
+    if [[ $code == [35] ]]; then
+      helper_failed=$code
+    else # killed (the OOM killer, say) or crashed: this item fails, the next gets a new helper
+      printf '%s: %s: the Python helper stopped (exit status %d)\n' "$PROG" "$input_name" \
+        "$code" >&2
+    fi
     return "$code"
   fi
   IFS=$'\t' read -r code extra <<<"$reply"
@@ -143,7 +152,8 @@ start_helper() {
 stop_helper() {
   [[ -n $helper_pid ]] || return 0
   exec {to_helper}>&- {from_helper}<&-
-  wait "$helper_pid" || true
+  # Every reply is in: how the helper ends no longer matters (nor bash's "Killed" line for it).
+  wait "$helper_pid" 2>/dev/null || true
   helper_pid=''
 }
 

@@ -130,27 +130,30 @@ assert_batch_matches_single_files() {
   assert_line --index 1 --regexp '/encode_ecdc\.py .*--batch '
 }
 
-@test "a compress batch whose helper dies after its first file counts the others as failed (exit 8)" {
-  # A PYTHON_BIN that runs the real helper on the first line of its --batch list only, then is
+@test "a compress batch whose helper is killed fails that file only: the next gets a new helper" {
+  # A PYTHON_BIN that runs the real helper on the first request of its --batch list only, then is
   # killed, as the OOM killer would kill it.
   cat >dying-python <<SH
 #!/usr/bin/env bash
 args=("\$@")
 for i in "\${!args[@]}"; do
   if [[ \${args[i]} == --batch ]]; then
-    head -n 1 "\${args[i + 1]}" >"\${args[i + 1]}.first"
-    args[i + 1]=\${args[i + 1]}.first
+    head -n 1 "\${args[i + 1]}" >"\$TMPDIR/first"
+    args[i + 1]=\$TMPDIR/first
   fi
 done
 '$TEST_PYTHON' "\${args[@]}"
+sleep 2
 kill -KILL \$\$
 SH
   chmod +x dying-python
   run -8 --separate-stderr env PYTHON_BIN="$PWD/dying-python" compress_audio.sh -c snac -o out \
     "$CLIPS/mono24k.wav" "$CLIPS/mono8k.wav" "$CLIPS/mono48k.flac"
   refute_output
-  assert_equal "${stderr_lines[-1]}" 'compress_audio.sh: 2 of 3 files failed'
-  assert_equal "$(LC_ALL=C ls -A out)" 'mono24k.snac'
+  assert_equal "${stderr_lines[0]}" \
+    "compress_audio.sh: $CLIPS/mono8k.wav: the Python helper stopped (exit status 137)"
+  assert_batch_summary "${stderr_lines[1]}" compress_audio.sh 3 2 0 1
+  assert_equal "$(LC_ALL=C ls -A out)" $'mono24k.snac\nmono48k.snac'
   assert_dir_empty "$TMPDIR"
 }
 
@@ -394,7 +397,7 @@ SH
   refute_output
   assert_equal "${stderr_lines[0]}" \
     'decompress_audio.sh: out/speech.wav: FFmpeg failed: Error writing trailer: Input/output error'
-  assert_equal "${stderr_lines[1]}" 'decompress_audio.sh: 1 of 2 files failed'
+  assert_batch_summary "${stderr_lines[1]}" decompress_audio.sh 2 1 0 1
   assert_equal "$(LC_ALL=C ls -A out)" 'phone.wav'
 }
 
