@@ -129,13 +129,7 @@ encode_neural() {
   to_pcm "$input" "$model_rate" f32le "$workdir/in.f32"
   run_helper "$ENCODEC_ENC" "${helper_args[@]}" --source-rate "$2" -- "$workdir/in.f32" \
     "$workdir/encoded"
-  copy_encoded "$workdir/encoded" "$3"
-}
-
-# copy_encoded ENCODED STAGED: the helper's result into the staged file beside OUTPUT.
-copy_encoded() {
-  local reason
-  reason=$(cp -- "$1" "$2" 2>&1) || die 7 "$output: cannot write (${reason##*: })"
+  copy_file "$workdir/encoded" "$3" "$output"
 }
 
 encode_c2() {
@@ -184,7 +178,7 @@ build_from_codes() {
   [[ $codec != snac || -z $SNAC_MODEL_SET ]] || args+=(--model "$SNAC_MODEL")
   [[ $codec != mimi || -z $MIMI_MODEL_SET ]] || args+=(--model "$MIMI_MODEL")
   run_helper "$ENCODEC_ENC" "${args[@]}" -- "$input" "$workdir/encoded"
-  copy_encoded "$workdir/encoded" "$1"
+  copy_file "$workdir/encoded" "$1" "$output"
 }
 
 # encode CODEC SOURCE_RATE STAGED: one input through its codec's encoder.

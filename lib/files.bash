@@ -77,8 +77,14 @@ commit_output() {
 # place_file FILE OUTPUT: a finished FILE of the work directory copied to a name staged beside
 # OUTPUT, then renamed into place.
 place_file() {
-  local reason
   stage_output "$2"
-  reason=$(cp -- "$1" "$staged" 2>&1) || die 7 "$2: cannot write (${reason##*: })"
+  copy_file "$1" "$staged" "$2"
   commit_output "$2"
+}
+
+# copy_file FILE STAGED OUTPUT: FILE copied to STAGED, the staged name of OUTPUT; a copy that
+# fails (a full disk) is exit 7, naming OUTPUT and the reason.
+copy_file() {
+  local reason
+  reason=$(cp -- "$1" "$2" 2>&1) || die 7 "$3: cannot write (${reason##*: })"
 }
