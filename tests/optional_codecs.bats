@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The optional neural codecs end to end with the real FFmpeg: .dac through the dac package's real
-# loader (a random-weight 16 kHz checkpoint in $HOME/.cache/descript/dac, written by the fixture),
+# loader (random-weight checkpoints in $HOME/.cache/descript/dac, written by the fixture: 16 kHz,
+# and the default 44khz at 8 and 16 kbps),
 # .semanticodec through a stand-in `semanticodec` module (the real one is not installable here).
 
 # shellcheck disable=SC2154 # bats' run sets stderr
@@ -11,6 +12,13 @@ setup_file() {
   common_setup_file
   "$TEST_PYTHON" -c 'import dac' 2>/dev/null || skip "the optional DAC install is missing (make dac)"
   export DAC_HOME=$TEST_MODEL_CACHE/home
+  # The default 44khz model at both bitrates: two checkpoints of ~300 MB (10 s), written once per
+  # cache (the fixture skips those it has written).
+  "$TEST_PYTHON" "$REPO_ROOT/tests/fixtures/make_model_cache.py" "$TEST_MODEL_CACHE" \
+    --dac 44khz-8kbps,44khz-16kbps >/dev/null 2>&1 ||
+    fail "cannot write the 44khz DAC checkpoints in $TEST_MODEL_CACHE"
+  export CLIP44=$BATS_FILE_TMPDIR/mono44k.wav
+  lavfi 'sine=frequency=440:sample_rate=44100:duration=1' "$CLIP44"
   export STANDIN=$BATS_FILE_TMPDIR/standin
   mkdir -p "$STANDIN/semanticodec"
   cp "$REPO_ROOT/tests/fixtures/semanticodec_standin.py" "$STANDIN/semanticodec/__init__.py"
@@ -24,6 +32,11 @@ setup() {
 # dac ARGS...: a command with the test weights' HOME and the 16 kHz model.
 dac() {
   env HOME="$DAC_HOME" DAC_MODEL=16khz "$@"
+}
+
+# dac44 ARGS...: a command with the test weights' HOME and the default DAC_MODEL.
+dac44() {
+  env HOME="$DAC_HOME" "$@"
 }
 
 # --- .dac -----------------------------------------------------------------------------------
@@ -40,6 +53,35 @@ dac() {
   assert_equal "$stderr" ''
   assert_equal "$(rate_of out/back.wav)" 44100
   assert_duration out/back.wav 1.0
+}
+
+@test "the default DAC_MODEL is 44khz 8kbps: 9 codebooks, and a 44.1 kHz clip comes back whole" {
+  run -0 --separate-stderr dac44 compress_audio.sh "$CLIP44" out/clip.dac
+  assert_equal "$stderr" ''
+  run -0 info_of out/clip.dac
+  assert_line codebooks=9
+  assert_line frames=87 # 1 s at 86.1 frames a second, padded to a whole frame
+  assert_line source_rate=44100
+  run -0 --separate-stderr dac44 decompress_audio.sh out/clip.dac out/back.wav
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/back.wav)" 44100
+  assert_equal "$(samples_of out/back.wav)" 44100
+}
+
+@test "DAC_BITRATE=16kbps records 18 codebooks, 9 codes a frame more than 8kbps, and decodes" {
+  dac44 compress_audio.sh "$CLIP44" out/8kbps.dac
+  run -0 --separate-stderr dac44 env DAC_BITRATE=16kbps compress_audio.sh "$CLIP44" out/16kbps.dac
+  assert_equal "$stderr" ''
+  run -0 info_of out/16kbps.dac
+  assert_line codebooks=18
+  assert_line frames=87
+  # 9 codebooks more of 87 codes at 16 bits a code: 12.5 kbps more in the file (7.8 nominal)
+  assert_equal "$(($(size_of out/16kbps.dac) - $(size_of out/8kbps.dac)))" $((9 * 87 * 2))
+  run -0 --separate-stderr dac44 env DAC_BITRATE=16kbps decompress_audio.sh out/16kbps.dac \
+    out/back.wav
+  assert_equal "$stderr" ''
+  assert_equal "$(rate_of out/back.wav)" 44100
+  assert_equal "$(samples_of out/back.wav)" 44100
 }
 
 @test "DAC_CODEBOOKS keeps fewer codebooks: 16 bits a code, as the dac package stores them" {
@@ -73,8 +115,11 @@ dac() {
 
 @test "decoding with a model whose weights are missing exits 3 naming the file, no output" {
   dac compress_audio.sh "$REF/mono24k.wav" out/clip.dac
-  run -3 --separate-stderr env HOME="$DAC_HOME" decompress_audio.sh out/clip.dac out/back.wav
-  assert_regex "$stderr" "^decompress_audio\.sh: DAC weights $DAC_HOME/\.cache/descript/dac/weights_44khz_8kbps_0\.0\.1\.pth are not cached and cannot be downloaded .*python -m dac download"
+  # a HOME of its own: the test cache's may hold every model (make bench-settings writes them)
+  mkdir home
+  run -3 --separate-stderr env HOME="$PWD/home" DAC_MODEL=16khz decompress_audio.sh out/clip.dac \
+    out/back.wav
+  assert_regex "$stderr" "^decompress_audio\.sh: DAC weights $PWD/home/\.cache/descript/dac/weights_16khz_8kbps_0\.0\.5\.pth are not cached and cannot be downloaded .*python -m dac download"
   assert_file_not_exists out/back.wav
 }
 
