@@ -528,14 +528,6 @@ PYTHON
   assert_duration out/clip.wav "$(duration_of "$REF/aac44k.m4a")"
 }
 
-@test "an Ogg Opus whose SOURCE_RATE tag is no number decodes at 48 kHz" {
-  lavfi 'sine=sample_rate=16000:duration=1' odd.opus -c:a libopus -b:a 16k \
-    -metadata SOURCE_RATE=fast
-  run -0 --separate-stderr decompress_audio.sh odd.opus out/clip.wav
-  assert_equal "$stderr" ''
-  assert_equal "$(rate_of out/clip.wav)" 48000
-}
-
 @test "an Ogg Opus without a SOURCE_RATE tag decodes at 48 kHz" {
   lavfi 'sine=sample_rate=16000:duration=1' plain.opus -c:a libopus -b:a 16k
   run -0 --separate-stderr decompress_audio.sh plain.opus out/clip.wav
