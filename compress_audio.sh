@@ -35,7 +35,8 @@
 #   -R, --recursive     folders among a batch's inputs are walked; outputs mirror their trees
 #       --skip-existing a batch skips inputs whose output exists (to finish a stopped batch)
 #   -j, --jobs N        worker processes for a batch (default: 1)
-#   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
+#   -q, --quiet         no progress (there is none when stderr is not a terminal), and no
+#                       summary line after a batch in which nothing failed
 #   -h, --help          show this help and exit
 #   --version           show the toolkit's version and exit; with -v (--verbose) also those
 #                       of Python, its codec packages and FFmpeg, for bug reports

@@ -46,7 +46,8 @@
 #   -R, --recursive     folders among a batch's inputs are walked; outputs mirror their trees
 #       --skip-existing a batch skips inputs whose output exists (to finish a stopped batch)
 #   -j, --jobs N        worker processes for a batch (default: 1)
-#   -q, --quiet         no progress bars (there are none when stderr is not a terminal)
+#   -q, --quiet         no progress (there is none when stderr is not a terminal), and no
+#                       summary line after a batch in which nothing failed
 #   --codes             write the codes as .npz instead of decoding (see above)
 #   --info              describe each FILE instead of decoding it; --json: as JSON Lines
 #   -h, --help          show this help and exit
