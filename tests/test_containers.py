@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import neural_codec as nc
-from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, pack_bits, unpack_bits
+from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, MIN_RATE, pack_bits, unpack_bits
 from codec_toolkit.ecdc import (EcdcHeader, read_ecdc_header, read_ecdc_packed, write_ecdc_header,
                                 write_ecdc_packed)
 from codec_toolkit.errors import (BadMagic, ChecksumMismatch, ContainerError, InvalidField,
@@ -169,7 +169,7 @@ def test_ncdc_round_trips_a_level_without_codes():
     assert [len(c) for c in read_codes] == [5, 0, 2]
 
 
-@pytest.mark.parametrize("rate, length", [(1, 1), (MAX_RATE, MAX_SAMPLES)])
+@pytest.mark.parametrize("rate, length", [(MIN_RATE, 1), (MAX_RATE, MAX_SAMPLES)])
 def test_ncdc_reads_rates_and_lengths_at_both_ends_of_their_ranges(rate, length):
     header = CodesHeader("snac", SNAC_24, rate, rate, length, 12)
     assert read_ncdc_bytes(ncdc_bytes(header, [np.arange(4)]))[0] == header
@@ -414,7 +414,7 @@ def test_ecdc_header_of_exactly_4096_json_bytes_is_read():
     assert read_ecdc_header_bytes(raw_ecdc_header(meta)) == EcdcHeader(24000, 2, False)
 
 
-@pytest.mark.parametrize("rate", [1, MAX_RATE])
+@pytest.mark.parametrize("rate", [MIN_RATE, MAX_RATE])
 def test_ecdc_header_reads_source_rates_at_both_ends_of_the_range(rate):
     meta = json.dumps({**GOOD_META, "sr": rate}).encode()
     assert read_ecdc_header_bytes(raw_ecdc_header(meta)).source_rate == rate

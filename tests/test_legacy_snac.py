@@ -238,13 +238,14 @@ CRAFTED_KINDS = ["raw pickle", "raw pickle in a dict", "torch zip", "torch zip i
 
 
 def test_legacy_fields_at_the_edges_of_their_ranges_are_read(tmp_path):
-    # One-element integer tensors count as ints (older tools saved lengths as tensors); 1 and
-    # the maxima are in range; a one-byte and a 255-byte model name are names.
+    # One-element integer tensors count as ints (older tools saved lengths as tensors); the
+    # smallest and largest rates and lengths are in range; a one-byte and a 255-byte model name
+    # are names.
     import torch
 
-    from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES
+    from codec_toolkit.binary import MAX_RATE, MAX_SAMPLES, MIN_RATE
 
-    for model, rate, length in (("m", 1, 1), ("m" * 255, MAX_RATE, MAX_SAMPLES)):
+    for model, rate, length in (("m", MIN_RATE, 1), ("m" * 255, MAX_RATE, MAX_SAMPLES)):
         path = save({"codes": code_tensors(), "model": model, "sample_rate": torch.tensor(rate),
                      "source_rate": rate, "length": torch.tensor([length])},
                     tmp_path / "edges.snac")
