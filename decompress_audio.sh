@@ -95,8 +95,9 @@ OUTPUT_EXTENSIONS=(.wav .flac .mp3 .ogg .opus .m4a .aac .aiff)
 # A walked file that is no container, in a batch's summary.
 NOT_INPUT='not a container'
 
-# Codecs: decode_CODEC sets decoded (FFmpeg input arguments) and native_rate from $input; the
-# codecs of the Python helpers (facts.tsv's runner) all go through decode_neural.
+# Codecs: decode_CODEC sets decoded (FFmpeg input arguments) and native_rate from $input, and
+# either decoded_ms (the length) or decoded_pcm (a PCM file to measure it from); the codecs of
+# the Python helpers (facts.tsv's runner) all go through decode_neural.
 
 # decoder_args: the decoder helper's SNAC options, in helper_args.
 decoder_args() {
@@ -121,15 +122,25 @@ decode_c2() {
   ln -s -- "$(realpath -- "$input")" "$workdir/in.c2"
   run_binary C2DEC "$C2DEC" "$workdir/out.raw" "$CODEC2_MODE" "$workdir/in.c2" "$workdir/out.raw"
   native_rate=8000
-  decoded=(-f s16le -ar 8000 -ac 1 -i "file:$workdir/out.raw")
+  pcm_input "$workdir/out.raw" 8000
 }
 
 # An .opus without a SOURCE_RATE tag (not written by compress_audio.sh) decodes at Opus's 48 kHz;
 # a tag that is no plausible rate (facts.tsv's sample_rates) is a bad field, as in the containers.
+# Its length comes from the same probe, for a batch's summary.
 decode_opus() {
-  local tag
-  tag=$("$FFPROBE" -v error -select_streams a:0 -show_entries stream_tags=SOURCE_RATE \
-    -of csv=p=0 "file:$input" 2>/dev/null) || die 4 "$input: not a valid Ogg file"
+  local probe line tag='' seconds=0.0
+  probe=$("$FFPROBE" -v error -select_streams a:0 -show_entries \
+    stream_tags=SOURCE_RATE:format=duration -of default=nw=1 "file:$input" 2>/dev/null) ||
+    die 4 "$input: not a valid Ogg file"
+  while IFS= read -r line; do
+    case $line in
+      TAG:SOURCE_RATE=*) tag=${line#*=} ;;
+      duration=*) seconds=${line#*=} ;;
+    esac
+  done <<<"$probe"
+  [[ $seconds =~ ^[0-9]+\.[0-9]+$ ]] || seconds=0.0
+  decoded_ms=$((10#${seconds%.*} * 1000 + 10#$(printf '%.3s' "${seconds#*.}000")))
   native_rate=${tag:-48000}
   is_sample_rate "$native_rate" ||
     die 4 "$input: SOURCE_RATE tag $tag is not a sample rate from $RATE_MIN to $RATE_MAX Hz"
@@ -139,14 +150,20 @@ decode_opus() {
 decode_lpcnet() {
   run_binary LPCNET_BIN "$LPCNET_BIN" "$workdir/out.pcm" -decode "$input" "$workdir/out.pcm"
   native_rate=16000
-  decoded=(-f s16le -ar 16000 -ac 1 -i "file:$workdir/out.pcm")
+  pcm_input "$workdir/out.pcm" 16000
 }
 
 decode_nesc() {
   expand_args "$NESC_DEC_ARGS" "$input" "$workdir/out.pcm"
   run_binary NESC_DEC "$NESC_DEC" "$workdir/out.pcm" "${expanded[@]}"
   native_rate=16000
-  decoded=(-f s16le -ar 16000 -ac 1 -i "file:$workdir/out.pcm")
+  pcm_input "$workdir/out.pcm" 16000
+}
+
+# pcm_input FILE RATE: decoded is the headerless s16le mono PCM FILE at RATE, whose length
+# decoded_ms is measured from when a batch asks.
+pcm_input() {
+  decoded=(-f s16le -ar "$2" -ac 1 -i "file:$1") decoded_pcm=("$1" "$2")
 }
 
 # decode CODEC: $input through its codec's decoder.
@@ -206,7 +223,7 @@ check_output_format() {
 # at the request for the worker's helper (decompress_finish renders its WAV); the others are
 # decoded here. A walked file that is no container is skipped, not failed.
 decompress_item() {
-  local kind target product
+  local kind target product decoded_ms='' decoded_pcm=()
   input=${item_in[$1]} output=${item_out[$1]}
   check_output "$input" "$output" "$force"
   if ((item_walked[$1])); then
@@ -229,18 +246,9 @@ decompress_item() {
   fi
   "decode_$kind"
   render "$output"
-  if [[ $kind == opus ]]; then
-    opus_ms >"$workdir/ms"
-  else # the raw PCM that decoded names: -f s16le -ar RATE -ac 1 -i file:PCM
-    pcm_ms "${decoded[-1]#file:}" "${decoded[3]}" 16 >"$workdir/ms"
-  fi
-}
-
-# opus_ms: the length of $input (Ogg Opus) in milliseconds.
-opus_ms() {
-  local seconds
-  seconds=$("$FFPROBE" -v error -show_entries format=duration -of csv=p=0 "file:$input")
-  echo $((10#${seconds%.*} * 1000 + 10#$(printf '%.3s' "${seconds#*.}000")))
+  # The audio's length, for the summary: .opus's probe gave it; the others' PCM is measured.
+  [[ -n $decoded_ms ]] || decoded_ms=$(pcm_ms "${decoded_pcm[@]}" 16)
+  echo "$decoded_ms" >"$workdir/ms"
 }
 
 # decompress_finish K: the helper's WAV of item K rendered as its output, at the source rate
