@@ -11,7 +11,9 @@ PYTEST_VERSION := 9.2.0
 TEST_MODEL_CACHE ?= $(CURDIR)/.cache/test-models
 export TEST_MODEL_CACHE
 
-RUNTIME_PACKAGES := ffmpeg codec2
+# g++ (and Python's headers, which inductor's build includes) compile SNAC's networks once per
+# machine (MODEL_BACKEND=compiled, what auto picks first); without them auto uses ONNX Runtime.
+RUNTIME_PACKAGES := ffmpeg codec2 g++ python3-dev
 DEMO_PACKAGES := espeak-ng
 # espeak-ng speaks the quality tests' clip; chromium (about 100 MB with its libraries) loads the
 # quality report's page in the browser test.
@@ -34,13 +36,14 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help setup dac quality system-deps test-deps demo test lint bats pytest test-models fuzz mutate bench \
+.PHONY: help setup prepare dac quality system-deps test-deps demo test lint bats pytest test-models fuzz mutate bench \
   bench-settings bench-quality clean
 
 help:
 	@echo "make demo    set up, then compress and restore a speech clip with every codec"
 	@echo "make test    set up, then run shellcheck, the bats suites and pytest"
 	@echo "make setup   install FFmpeg/Codec2 (apt) and the Python packages (.venv)"
+	@echo "make prepare compile SNAC's networks for this machine now (SNAC_MODELS=, default: all)"
 	@echo "make dac     also install the optional DAC codec (.dac), requirements-dac.txt"
 	@echo "make quality also install the quality scores and pictures (compare_audio.sh)"
 	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
@@ -58,6 +61,14 @@ $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
+
+# What the first SNAC run would otherwise do (about a minute per model): compile its networks
+# and export them to ONNX, for each SNAC model already in the Hugging Face cache.
+SNAC_MODELS ?=
+prepare: setup
+	@if [ -n "$(SNAC_MODELS)" ]; then \
+	  for m in $(SNAC_MODELS); do $(VPY) encode_ecdc.py --prepare --model "$$m"; done; \
+	else $(VPY) encode_ecdc.py --prepare; fi
 
 # DAC's two packages come without their declared dependencies (requirements-dac.txt says why);
 # pip then lists the ones left out as conflicts, which is expected and filtered here.
@@ -93,6 +104,7 @@ demo: setup
 
 test-models: setup
 	$(VPY) tests/fixtures/make_model_cache.py $(TEST_MODEL_CACHE)
+	$(MODEL_ENV) $(VPY) encode_ecdc.py --prepare
 
 lint: test-deps
 	shellcheck -x $(SHELL_SOURCES)

@@ -12,6 +12,7 @@ import argparse
 import io
 import os
 import sys
+import time
 
 try:
     # errors needs the standard library only: it speaks when numpy is missing.
@@ -44,6 +45,10 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         "users'); build OUTPUT from them instead of encoding audio. Every array "
                         "is checked; --model vouches for a SNAC or Mimi model outside the known "
                         "set")
+    parser.add_argument("--prepare", action="store_true",
+                        help="build the compiled and ONNX networks of SNAC (--model, default: "
+                        "each known SNAC model in the cache) now, for machines prepared ahead "
+                        "of use; otherwise the first encode or decode builds them (once)")
     parser.add_argument("--codec", choices=sorted(nc.CODECS),
                         help="codec to use (default: from OUTPUT's extension)")
     parser.add_argument("--bitrate", choices=BITRATES, default="1.5",
@@ -124,7 +129,28 @@ def main(argv: list[str] | None = None) -> int:
                             f"{input_path}: {exc}") from None
         audio.write_atomically(output, buffer.getvalue())
 
+    def prepare() -> int:
+        from codec_toolkit import snac, snac_backends
+
+        runtime.run_options(args, None)
+        failed = 0
+        for model_id in [args.model] if args.model else ncdc.KNOWN_MODELS["snac"]:
+            start = time.monotonic()
+            try:
+                ready = snac_backends.prepare(snac.load_snac(model_id))
+            except errors.ToolkitError as exc:
+                if args.model:
+                    raise
+                print(f"{prog}: {model_id}: not prepared: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            print(f"{prog}: {model_id}: {len(ready)} networks ready in "
+                  f"{time.monotonic() - start:.1f} s", file=sys.stderr)
+        return errors.EXIT_MISSING_DEPENDENCY if failed else 0
+
     def body() -> int:
+        if args.prepare:
+            return prepare()
         if args.raw and not args.sample_rate:
             raise errors.UsageError("--raw needs --sample-rate")
         if args.batch:

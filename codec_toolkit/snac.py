@@ -22,7 +22,7 @@ from codec_toolkit.legacy_snac import is_legacy_snac, read_legacy_snac
 from codec_toolkit.ncdc import CODEC_NAMES, KNOWN_MODELS, CodesHeader, read_ncdc, write_ncdc
 from codec_toolkit.runtime import (DecodeOptions, Decoded, EncodeOptions, chunk_samples,
                                    fold_weight_norm, from_hub, release_memory, trim)
-from codec_toolkit.snac_onnx import SnacGraphs, snac_graphs
+from codec_toolkit.snac_backends import snac_graphs
 
 
 def load_snac(model_id: str, device: str = "cpu"):
@@ -94,10 +94,10 @@ class SnacRunner:
     DECODER_CONTEXT = 32  # latent frames; the decoder's is about 16 each side
 
     def __init__(self, model, chunk_seconds: float | None = None, device: str = "cpu",
-                 graphs: SnacGraphs | None = None):
+                 graphs=None):
         self.model = model
         self.device = device
-        self.graphs = graphs  # ONNX Runtime in place of torch for the two networks, if given
+        self.graphs = graphs  # compiled or ONNX networks in torch's place (snac_backends)
         self.hop = int(model.hop_length)
         self.strides = list(model.vq_strides)
         self.unit = math.lcm(self.strides[0], model.attn_window_size or 1)  # latent frames

@@ -43,7 +43,7 @@ validate_env() {
     die 5 "TORCH_THREADS=$TORCH_THREADS: expected a whole number from 1 to 1024"
   one_of ENCODEC_BITRATE "$ENCODEC_BITRATE_CHOICES"
   one_of TORCH_DEVICE 'cpu cuda auto'
-  one_of MODEL_BACKEND 'auto onnx torch'
+  one_of MODEL_BACKEND 'auto compiled onnx torch'
   one_of ENCODEC_LM '0 1'
   [[ ! -v SNAC_MODEL || -n $SNAC_MODEL ]] ||
     die 5 "SNAC_MODEL is empty: expected a hub id or a local directory"

@@ -846,7 +846,7 @@ setup() {
 @test "TORCH_THREADS, TORCH_DEVICE and MODEL_BACKEND reach the encoder helper unchanged" {
   local python backend
   python=$(python_logger "$PWD/python.log")
-  for backend in torch onnx; do
+  for backend in torch onnx compiled; do
     run -0 --separate-stderr env PYTHON_BIN="$python" TORCH_THREADS=2 TORCH_DEVICE=auto \
       MODEL_BACKEND="$backend" compress_audio.sh "$REF/mono24k.wav" "out/$backend.snac"
     assert_equal "$stderr" ''
@@ -854,9 +854,13 @@ setup() {
     assert_line samples=36000
   done
   run -0 cat python.log
-  assert_equal "${#lines[@]}" 2
+  assert_equal "${#lines[@]}" 3
   assert_line --index 0 --regexp '/encode_ecdc\.py --threads 2 --device auto --backend torch '
   assert_line --index 1 --regexp '/encode_ecdc\.py --threads 2 --device auto --backend onnx '
+  assert_line --index 2 --regexp '/encode_ecdc\.py --threads 2 --device auto --backend compiled '
+  # Every backend gives the same codes.
+  cmp out/torch.snac out/onnx.snac
+  cmp out/torch.snac out/compiled.snac
 }
 
 @test "on a terminal a .snac compress shows a progress bar on stderr, and -q silences it" {
@@ -900,7 +904,7 @@ setup() {
 @test "MODEL_BACKEND=tensorrt is refused with exit 5" {
   run -5 --separate-stderr env MODEL_BACKEND=tensorrt \
     compress_audio.sh "$REF/mono24k.wav" out/clip.snac
-  assert_equal "$stderr" 'compress_audio.sh: MODEL_BACKEND=tensorrt: expected auto, onnx or torch'
+  assert_equal "$stderr" 'compress_audio.sh: MODEL_BACKEND=tensorrt: expected auto, compiled, onnx or torch'
   refute_output
   assert_dir_empty out
 }
@@ -934,7 +938,7 @@ setup() {
   local -A expected=(
     [TORCH_THREADS]='expected a whole number from 1 to 1024'
     [TORCH_DEVICE]='expected cpu, cuda or auto'
-    [MODEL_BACKEND]='expected auto, onnx or torch'
+    [MODEL_BACKEND]='expected auto, compiled, onnx or torch'
     [ENCODEC_BITRATE]='expected 1.5, 3, 6, 12 or 24'
     [ENCODEC_LM]='expected 0 or 1'
     [SNAC_VARIANT]='expected 24khz, 32khz or 44khz'

@@ -853,7 +853,7 @@ opus_input_rate() {
   local -A expected=(
     [TORCH_THREADS=0]='TORCH_THREADS=0: expected a whole number from 1 to 1024'
     [TORCH_DEVICE=gpu]='TORCH_DEVICE=gpu: expected cpu, cuda or auto'
-    [MODEL_BACKEND=tensorrt]='MODEL_BACKEND=tensorrt: expected auto, onnx or torch'
+    [MODEL_BACKEND=tensorrt]='MODEL_BACKEND=tensorrt: expected auto, compiled, onnx or torch'
     [ENCODEC_BITRATE=2]='ENCODEC_BITRATE=2: expected 1.5, 3, 6, 12 or 24'
     [ENCODEC_LM=yes]='ENCODEC_LM=yes: expected 0 or 1'
     [SNAC_VARIANT=16khz]='SNAC_VARIANT=16khz: expected 24khz, 32khz or 44khz'

@@ -162,7 +162,7 @@ def package_layer_decode(model, codes, noise=None) -> np.ndarray:
         return x[0, 0].numpy()
 
 
-@pytest.mark.parametrize("backend", ["torch", "onnx"])
+@pytest.mark.parametrize("backend", ["torch", "onnx", "compiled"])
 def test_snac_decode_adds_the_documented_noise_of_each_decoder_block(snac24_file, backend,
                                                                      tmp_path):
     # The README's noise: counter_normal(block, absolute sample position at that block's output),
@@ -181,10 +181,11 @@ def test_snac_decode_adds_the_documented_noise_of_each_decoder_block(snac24_file
     assert np.abs(restored - quiet[:len(samples)]).max() > 1e-3
 
 
-def test_onnx_runtime_decode_matches_the_models_own_decode_to_float_rounding(
-        snac24_file, snac24_model, tmp_path):
+@pytest.mark.parametrize("backend", ["onnx", "compiled"])
+def test_onnx_and_compiled_decode_match_the_models_own_decode_to_float_rounding(
+        snac24_file, snac24_model, backend, tmp_path):
     samples, _, path = snac24_file
-    decode("--backend", "onnx", path, tmp_path / "out.wav")
+    decode("--backend", backend, path, tmp_path / "out.wav")
     restored, _ = read_wav(tmp_path / "out.wav")
 
     _, codes = read_ncdc_file(path)
@@ -192,12 +193,13 @@ def test_onnx_runtime_decode_matches_the_models_own_decode_to_float_rounding(
     assert np.linalg.norm(restored - direct) / np.linalg.norm(direct) < 1e-5
 
 
-def test_onnx_runtime_encode_gives_the_codes_of_the_models_own_encode(signal, write_wav,
-                                                                      tmp_path):
+@pytest.mark.parametrize("backend", ["onnx", "compiled"])
+def test_onnx_and_compiled_encode_give_the_codes_of_the_models_own_encode(
+        signal, write_wav, backend, tmp_path):
     wav = write_wav(signal)
-    encode("--backend", "onnx", wav, tmp_path / "onnx.snac")
+    encode("--backend", backend, wav, tmp_path / "fast.snac")
     encode("--backend", "torch", wav, tmp_path / "torch.snac")
-    assert (tmp_path / "onnx.snac").read_bytes() == (tmp_path / "torch.snac").read_bytes()
+    assert (tmp_path / "fast.snac").read_bytes() == (tmp_path / "torch.snac").read_bytes()
 
 
 def test_snac_decoder_noise_is_a_function_of_block_and_position_only():

@@ -1,0 +1,83 @@
+"""Which engine runs SNAC's two networks: compiled (AOTInductor), onnx (ONNX Runtime) or torch.
+
+`auto` on the CPU takes the first that works of compiled, onnx and torch; the codes are the
+same whichever runs, and the audio differs by float rounding (about 1e-6 relative).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from codec_toolkit.errors import CodecFailure, MissingDependency, MissingPackage, first_line
+from codec_toolkit.prepared import PreparationFailed
+from codec_toolkit.snac_graph import PARTS
+
+BACKENDS = ("auto", "compiled", "onnx", "torch")
+
+
+def snac_graphs(model, backend: str, device: str, threads: int):
+    """The compiled or ONNX graphs for `model` when `backend` asks for them or allows them
+    ('auto', on the CPU), else None: the torch path."""
+    if backend == "torch" or (backend == "auto" and device != "cpu"):
+        return None
+    if backend in ("auto", "compiled"):
+        try:
+            return _compiled_once(model, retry=backend == "compiled")
+        except ImportError as exc:
+            if backend == "compiled":
+                raise MissingPackage(f"MODEL_BACKEND=compiled needs the Python package "
+                                     f"{exc.name}") from None
+        except Exception as exc:  # noqa: BLE001 - auto goes on to ONNX Runtime, then torch
+            if backend == "compiled":
+                raise _compile_error(exc) from None
+    try:
+        return _onnx_once(model, threads)
+    except ImportError as exc:
+        if backend == "onnx":
+            raise MissingPackage(f"MODEL_BACKEND=onnx needs the Python package {exc.name} "
+                                 f"(pip install onnxruntime onnx onnxscript)") from None
+    except Exception as exc:  # noqa: BLE001 - an export that fails leaves torch, which works
+        if backend == "onnx":
+            raise CodecFailure(f"cannot run SNAC under ONNX Runtime: {first_line(exc)}"
+                               ) from None
+    return None
+
+
+def prepare(model) -> list[str]:
+    """Builds every artifact the backends can use for `model` now (for people who prepare
+    machines); returns what was ready, one line each. Failures raise."""
+    from codec_toolkit import snac_compiled, snac_onnx
+
+    ready = []
+    try:
+        if snac_compiled.compiler() is not None:
+            ready += [snac_compiled.compiled_package(model, part) for part in PARTS]
+        try:
+            import onnxruntime  # noqa: F401 - only whether it is there
+        except ImportError:
+            return ready
+        return ready + [snac_onnx.onnx_file(model, part) for part in PARTS]
+    except ImportError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
+        raise _compile_error(exc) from None
+
+
+def _compile_error(exc: Exception) -> Exception:
+    if isinstance(exc, PreparationFailed) or "compiler" in str(exc):
+        return MissingDependency(f"cannot compile SNAC's networks: {first_line(exc)}")
+    return CodecFailure(f"cannot run SNAC's compiled networks: {first_line(exc)}")
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled_once(model, retry: bool):
+    from codec_toolkit.snac_compiled import SnacCompiled
+
+    return SnacCompiled(model, retry)
+
+
+@functools.lru_cache(maxsize=4)
+def _onnx_once(model, threads: int):
+    from codec_toolkit.snac_onnx import SnacGraphs
+
+    return SnacGraphs(model, threads)

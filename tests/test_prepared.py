@@ -1,0 +1,211 @@
+"""Artifacts prepared once per machine and model (codec_toolkit.prepared), and SNAC's compiled
+backend built from them: reused when sound, rebuilt when damaged, stale or foreign, built once
+when two processes ask at the same time, never loaded blindly."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import MODEL_CACHE, ROOT, read_wav, subprocess_env
+from codec_toolkit import prepared
+
+PARTS = {"recipe": 1, "part": "decoder", "model": "test"}
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "neural-codec-toolkit"
+
+
+def counting_build(log):
+    def build(path):
+        with open(log, "a") as fo:
+            fo.write("built\n")
+        with open(path, "wb") as fo:
+            fo.write(b"artifact bytes " * 100)
+    return build
+
+
+def builds(log) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_an_artifact_is_built_once_and_then_reused(cache, tmp_path, capsys):
+    log = tmp_path / "builds.log"
+    first = prepared.prepared("compiled", ".pt2", PARTS, counting_build(log), "the test thing")
+    assert capsys.readouterr().err.endswith(": preparing the test thing\n")
+    again = prepared.prepared("compiled", ".pt2", PARTS, counting_build(log), "the test thing")
+    assert first == again and builds(log) == 1
+    assert capsys.readouterr().err == ""
+    manifest = json.loads(open(first + ".json").read())
+    assert manifest["key"] == PARTS and manifest["bytes"] == os.path.getsize(first)
+
+
+def test_another_key_gives_another_artifact(cache, tmp_path):
+    log = tmp_path / "builds.log"
+    first = prepared.prepared("compiled", ".pt2", PARTS, counting_build(log), "x")
+    other = prepared.prepared("compiled", ".pt2", {**PARTS, "torch": "2.99"},
+                              counting_build(log), "x")
+    assert first != other and builds(log) == 2
+
+
+@pytest.mark.parametrize("damage", ["flipped byte", "truncated", "manifest of another key",
+                                    "no manifest", "manifest not json"])
+def test_a_damaged_or_foreign_artifact_is_rebuilt_not_loaded(cache, tmp_path, capsys, damage):
+    log = tmp_path / "builds.log"
+    path = prepared.prepared("compiled", ".pt2", PARTS, counting_build(log), "the test thing")
+    good = open(path, "rb").read()
+    capsys.readouterr()
+    if damage == "flipped byte":
+        open(path, "wb").write(good[:7] + bytes([good[7] ^ 1]) + good[8:])
+    elif damage == "truncated":
+        open(path, "wb").write(good[:-10])
+    elif damage == "manifest of another key":
+        manifest = json.loads(open(path + ".json").read())
+        manifest["key"] = {**PARTS, "model": "another"}
+        open(path + ".json", "w").write(json.dumps(manifest))
+    elif damage == "no manifest":
+        os.unlink(path + ".json")
+    else:
+        open(path + ".json", "w").write("{not json")
+    assert not prepared.is_valid(path, PARTS)
+    again = prepared.prepared("compiled", ".pt2", PARTS, counting_build(log), "the test thing")
+    assert again == path and builds(log) == 2
+    assert open(path, "rb").read() == good and prepared.is_valid(path, PARTS)
+    assert capsys.readouterr().err.endswith(f": {path} is damaged: preparing the test thing\n")
+
+
+def _prepare_slowly(xdg, log, barrier):
+    os.environ["XDG_CACHE_HOME"] = xdg
+    build = counting_build(log)
+
+    def slow(path):
+        time.sleep(1)
+        build(path)
+    barrier.wait()
+    prepared.prepared("compiled", ".pt2", PARTS, slow, "the test thing")
+
+
+def test_two_processes_preparing_at_once_build_it_once(cache, tmp_path):
+    log = tmp_path / "builds.log"
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(2)
+    workers = [context.Process(target=_prepare_slowly, args=(str(cache.parent), log, barrier))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert builds(log) == 1
+    assert [p.name for p in (cache / "compiled").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_failed_build_is_noted_and_only_retried_when_asked(cache, tmp_path):
+    def failing(path):
+        open(path, "wb").write(b"half")
+        raise RuntimeError("no C++ compiler here")
+
+    with pytest.raises(RuntimeError):
+        prepared.prepared("compiled", ".pt2", PARTS, failing, "x")
+    assert sorted(p.name for p in (cache / "compiled").iterdir()
+                  if not p.name.endswith(".lock"))[0].endswith(".pt2.failed")
+    with pytest.raises(prepared.PreparationFailed, match="no C\\+\\+ compiler here"):
+        prepared.prepared("compiled", ".pt2", PARTS, counting_build(tmp_path / "log"), "x",
+                          retry=False)
+    path = prepared.prepared("compiled", ".pt2", PARTS, counting_build(tmp_path / "log"), "x")
+    assert prepared.is_valid(path, PARTS) and not os.path.exists(path + ".failed")
+
+
+def test_the_machine_key_names_the_torch_build_and_the_cpu():
+    import torch
+
+    machine = prepared.machine()
+    assert machine["torch"] == torch.__version__ and machine["arch"]
+    assert len(machine["cpu_flags"]) == 16
+
+
+# --- SNAC's compiled backend through the helpers ----------------------------------------------
+
+def run_helper(script, *args, **env):
+    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)],
+                          capture_output=True, text=True, env=subprocess_env(**env))
+
+
+@pytest.fixture
+def snac_clip(model_cache, signal, tmp_path):
+    import soundfile
+
+    wav = tmp_path / "clip.wav"
+    soundfile.write(str(wav), signal, 24_000, subtype="FLOAT")
+    result = run_helper("encode_ecdc.py", "--backend", "torch", wav, tmp_path / "clip.snac")
+    assert result.returncode == 0, result.stderr
+    return tmp_path / "clip.snac"
+
+
+def test_a_damaged_compiled_package_is_rebuilt_and_decodes_like_torch(snac_clip, tmp_path):
+    folder = tmp_path / "xdg" / "neural-codec-toolkit" / "compiled"
+    shutil.copytree(MODEL_CACHE / "xdg" / "neural-codec-toolkit" / "compiled", folder)
+    [weights] = (MODEL_CACHE / "hf" / "hub" / "models--hubertsiuzdak--snac_24khz"
+                 ).glob("snapshots/*/pytorch_model.bin")
+    digest = prepared.sha256_file(weights)
+    [package] = [path for path in folder.glob("*.pt2")
+                 if _key_of(path)["weights"] == digest and _key_of(path)["part"] == "decoder"]
+    data = bytearray(package.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    package.write_bytes(bytes(data))
+
+    result = run_helper("decode_ecdc.py", "--backend", "compiled", snac_clip,
+                        tmp_path / "compiled.wav", XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(
+        f"decode_ecdc.py: {package} is damaged: preparing the compiled SNAC decoder")
+    assert prepared.is_valid(str(package), _key_of(package))
+    assert run_helper("decode_ecdc.py", "--backend", "torch", snac_clip,
+                      tmp_path / "torch.wav").returncode == 0
+    compiled, _ = read_wav(tmp_path / "compiled.wav")
+    reference, _ = read_wav(tmp_path / "torch.wav")
+    assert np.linalg.norm(compiled - reference) / np.linalg.norm(reference) < 1e-5
+
+
+def _key_of(package) -> dict:
+    return json.loads(open(f"{package}.json").read())["key"]
+
+
+def test_without_a_compiler_auto_uses_onnx_runtime_and_compiled_exits_3(snac_clip, tmp_path):
+    xdg = tmp_path / "xdg"
+    shutil.copytree(MODEL_CACHE / "xdg" / "neural-codec-toolkit" / "onnx",
+                    xdg / "neural-codec-toolkit" / "onnx")
+    env = {"XDG_CACHE_HOME": str(xdg), "CXX": str(tmp_path / "no-such-compiler")}
+    auto = run_helper("decode_ecdc.py", snac_clip, tmp_path / "auto.wav", **env)
+    assert auto.returncode == 0, auto.stderr
+    assert run_helper("decode_ecdc.py", "--backend", "onnx", snac_clip,
+                      tmp_path / "onnx.wav").returncode == 0
+    assert (tmp_path / "auto.wav").read_bytes() == (tmp_path / "onnx.wav").read_bytes()
+    compiled = run_helper("decode_ecdc.py", "--backend", "compiled", snac_clip,
+                          tmp_path / "compiled.wav", **env)
+    assert compiled.returncode == 3
+    assert compiled.stderr == (
+        "decode_ecdc.py: cannot compile SNAC's networks: no C++ compiler (g++, or the one CXX "
+        "names) to compile with\n")
+    assert not (tmp_path / "compiled.wav").exists()
+
+
+def test_prepare_builds_every_backend_of_the_named_model_and_says_so(model_cache, tmp_path):
+    xdg = tmp_path / "xdg"
+    shutil.copytree(MODEL_CACHE / "xdg" / "neural-codec-toolkit", xdg / "neural-codec-toolkit")
+    result = run_helper("encode_ecdc.py", "--prepare", "--model", "hubertsiuzdak/snac_24khz",
+                        XDG_CACHE_HOME=str(xdg))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("encode_ecdc.py: hubertsiuzdak/snac_24khz: 4 networks ready")
+    assert result.stderr.count("\n") == 1  # all four were prepared already: nothing rebuilt
