@@ -29,27 +29,32 @@ class SnacGraphs:
     def __init__(self, model, threads: int):
         import onnxruntime
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
+        self.options = onnxruntime.SessionOptions()
+        self.options.intra_op_num_threads = threads
+        self.options.inter_op_num_threads = 1
+        self.options.log_severity_level = 3
         # No arena: memory goes back after each chunk. With it, a 1-hour snac_32khz encode grew
         # to 3.4 GB (1.9 GB after one minute); shrinking it after each run still grew.
-        options.enable_cpu_mem_arena = False
-        self.sessions = {}
-        for part in ("encoder", "decoder"):
-            path = onnx_file(model, part)
+        self.options.enable_cpu_mem_arena = False
+        self.paths = {part: onnx_file(model, part) for part in snac_graph.PARTS}
+        self.sessions = {}  # each made when first run: a decode needs only the decoder
+
+    def _session(self, part: str):
+        import onnxruntime
+
+        if part not in self.sessions:
             self.sessions[part] = onnxruntime.InferenceSession(
-                path, options, providers=["CPUExecutionProvider"])
+                self.paths[part], self.options, providers=["CPUExecutionProvider"])
+        return self.sessions[part]
 
     def encode(self, samples: np.ndarray) -> np.ndarray:
         """Samples [T] -> latent [1, C, T / hop]."""
-        return self.sessions["encoder"].run(None, {"x": samples[None, None]})[0]
+        return self._session("encoder").run(None, {"x": samples[None, None]})[0]
 
     def decode(self, latent: np.ndarray, noise: list[np.ndarray]) -> np.ndarray:
         """Latent [1, C, F] and one noise array per noise block -> samples [F x hop]."""
         feeds = {"z": latent, **{f"n{i}": n[None, None] for i, n in enumerate(noise)}}
-        return self.sessions["decoder"].run(None, feeds)[0][0, 0]
+        return self._session("decoder").run(None, feeds)[0][0, 0]
 
 
 def onnx_file(model, part: str) -> str:
