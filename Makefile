@@ -48,7 +48,7 @@ help:
 	@echo "make quality also install the quality scores and pictures (compare_audio.sh)"
 	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
 	@echo "make mutate  mutation testing: mutmut on the containers, one-line Bash mutants on the commands"
-	@echo "make bench   time the toolkit against the plain packages (benchmarks/results.md)"
+	@echo "make bench   time the toolkit against the plain packages (writes benchmarks/speed.md)"
 	@echo "make bench-settings  size and time of every codec setting on a 10 s speech clip"
 	@echo "make bench-quality   scores, plot and listening page of every setting (CLIPS=, OUT=)"
 
@@ -140,7 +140,9 @@ mutate: test-deps test-models
 	$(VPY) -m mutmut results
 	benchmarks/mutate_shell.sh $(MUTATE_SHELL)
 
-# Writes benchmarks/results.md. BENCH_ARGS="--long 3600" for the one-hour figures.
+# Writes benchmarks/speed.md, generated (benchmarks/results.md is written by hand): whole process
+# and model calls of every codec on 60 s at 2 threads, about half an hour on two cores.
+# BENCH_ARGS="--long 3600" adds the toolkit's one-hour model calls; bench.py --help lists the rest.
 BENCH_ARGS ?=
 bench: test-models
 	$(MODEL_ENV) $(VPY) benchmarks/bench.py $(BENCH_ARGS)

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from codec_toolkit.errors import first_line
     from codec_toolkit.runtime import fold_weight_norm
     from codec_toolkit.snac import SnacRunner, load_snac
-    from codec_toolkit.snac_onnx import snac_graphs
+    from codec_toolkit.snac_backends import snac_graphs
 
     torch.set_num_threads(args.threads)
     rate = SNAC.from_pretrained(args.model).sampling_rate
