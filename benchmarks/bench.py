@@ -338,7 +338,8 @@ def preparation_cell(result: dict | None) -> str:
     if result is None:
         return "-"  # nothing to prepare: EnCodec and Mimi run in torch
     if "seconds" in result:
-        return f"{result['seconds']:.1f} s, {result['mb']:.0f} MB"
+        return (f"{result['seconds']:.1f} s, {result['mb']:.0f} MB (compiled networks: "
+                f"{result['compiled_s']:.1f} s, {result['compiled_mb']:.0f} MB)")
     return result["error"] if result["error"] == "not available" else f"failed ({result['error']})"
 
 
@@ -375,7 +376,11 @@ def process_caption(args: argparse.Namespace, floor: dict) -> str:
             f"{floor['gflops']:.0f} GFLOP/s (best of 5 `torch.mm` of 4096 x 4096, "
             f"{args.threads} threads). Preparation: `encode_ecdc.py --prepare --model ID`, run "
             f"first, before anything else here used the model, and what it added to "
-            f"$XDG_CACHE_HOME/neural-codec-toolkit (nothing when an earlier run prepared it).")
+            f"$XDG_CACHE_HOME/neural-codec-toolkit: the compiled networks and the ONNX exports "
+            f"(the fallback); in brackets the compiled networks' own share, from their "
+            f"manifests." + (" Caches were cold: a fresh XDG_CACHE_HOME and inductor cache "
+                             "(TORCHINDUCTOR_CACHE_DIR) for this run." if args.cold else
+                             " Caches were the caller's (--warm-cache)."))
 
 
 def preparations(args: argparse.Namespace, codecs: list[str]) -> dict:
@@ -434,6 +439,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plain-long", action="store_true",
                         help="also run the plain packages on the long input (memory grows "
                         "with it: about 25 MB per second of SNAC audio)")
+    parser.add_argument("--warm-cache", dest="cold", action="store_false",
+                        help="keep the caller's XDG_CACHE_HOME and inductor cache (default: "
+                        "fresh ones, so that the preparation is timed from scratch)")
     parser.add_argument("--timeout", type=float, default=7200)
     parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "speed.md"))
     return parser
@@ -453,9 +461,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     calls: dict = {}
     sections = []
-    # Preparation first: the model calls' children would otherwise prepare on first use.
-    prepared = preparations(args, codecs) if args.process else {}
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
+        if args.cold:  # every child inherits these
+            os.environ["XDG_CACHE_HOME"] = os.path.join(work, "xdg")
+            os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(work, "inductor")
+        # Preparation first: the model calls' children would otherwise prepare on first use.
+        prepared = preparations(args, codecs) if args.process else {}
         sections.append(("Model calls", model_call_section(args, codecs, work, calls)))
         if args.process:
             sections.insert(0, ("Whole process (issue 17)",

@@ -122,11 +122,28 @@ def prepare(model_id: str, threads: int, timeout: float) -> dict:
     if not prepare_available(env):
         return {"error": "not available"}
     before = disk_mb(cache_dir())
+    made_before = set(manifests())
     argv = [sys.executable, os.path.join(ROOT, "encode_ecdc.py"), "--prepare", "--model", model_id]
     result = run_timed(argv, env, timeout)
     if "seconds" in result:
         result["mb"] = disk_mb(cache_dir()) - before
+        compiled = [m for path, m in manifests().items()
+                    if path not in made_before and "/compiled/" in path]
+        result["compiled_s"] = sum(m["seconds"] for m in compiled)
+        result["compiled_mb"] = sum(m["bytes"] for m in compiled) / 1e6
     return result
+
+
+def manifests() -> dict:
+    """{path: manifest} of every prepared artifact in the toolkit's cache."""
+    import glob
+    import json
+
+    found = {}
+    for path in glob.glob(os.path.join(cache_dir(), "*", "*.json")):
+        with open(path, encoding="utf-8") as fo:
+            found[path] = json.load(fo)
+    return found
 
 
 def time_codec(codec: tuple, wav: str, warmup_wav: str, work: str, stem: str, threads: int,
