@@ -99,13 +99,16 @@ def child(spec: dict) -> dict:
     from codec_toolkit.encodec import EncodecAdapter, load_encodec
     from codec_toolkit.mimi import MimiAdapter, load_mimi
     from codec_toolkit.ncdc import read_ncdc
-    from codec_toolkit.runtime import DecodeOptions, EncodeOptions
+    from codec_toolkit.runtime import DecodeOptions, EncodeOptions, configure_torch
     from codec_toolkit.snac import SnacAdapter, SnacRunner, load_snac
     from codec_toolkit.snac_backends import snac_graphs
 
-    torch.set_num_threads(spec["threads"])
     container, model_id, rate = CODECS[spec["codec"]]
     plain = spec["impl"] == "plain"
+    if plain:
+        torch.set_num_threads(spec["threads"])
+    else:
+        configure_torch(spec["threads"])  # as the helpers do: threads and the allocator
     opts = dict(threads=spec["threads"], backend="auto")
     warmup = next(speechlike(0.5, rate))
     if spec["op"] == "encode":

@@ -167,11 +167,20 @@ def _libc_function(name: str):
 
 
 def release_memory() -> None:
-    """Give the C heap's free pages back after a chunk. Without it, glibc's heap fragments over
-    thousands of chunk-sized allocations: a 1-hour SNAC encode grew by 0.7 GB."""
+    """Give the C heap's free pages back every TRIM_EVERY chunks. Without it, glibc's heap
+    fragments over thousands of chunk-sized allocations: a 1-hour SNAC encode grew by 0.7 GB.
+    Not after every chunk: the next chunk then faults all its pages in again (60 s of
+    snac_24khz decoded in 8.90 s with a trim per chunk, 7.69 s without)."""
+    global _chunks_since_trim
+    _chunks_since_trim += 1
     trim = _libc_function("malloc_trim")
-    if trim is not None:
+    if trim is not None and _chunks_since_trim >= TRIM_EVERY:
         trim(0)
+        _chunks_since_trim = 0
+
+
+TRIM_EVERY = 8
+_chunks_since_trim = 0
 
 
 def trim(chunks: tp.Iterable[np.ndarray], length: int) -> tp.Iterator[np.ndarray]:
