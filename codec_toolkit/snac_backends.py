@@ -12,8 +12,6 @@ from codec_toolkit.errors import CodecFailure, MissingDependency, MissingPackage
 from codec_toolkit.prepared import PreparationFailed
 from codec_toolkit.snac_graph import PARTS
 
-BACKENDS = ("auto", "compiled", "onnx", "torch")
-
 
 def snac_graphs(model, backend: str, device: str, threads: int):
     """The compiled or ONNX graphs for `model` when `backend` asks for them or allows them
