@@ -178,4 +178,4 @@ def _rate_of(path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    nc.exit_now(main())

@@ -130,6 +130,18 @@ def _exit_at_once(signum: int, frame: tp.Any) -> None:
     os._exit(128 + signum)
 
 
+def exit_now(code: int) -> tp.NoReturn:
+    """End a helper run from the command line with `code`, skipping the interpreter's teardown:
+    unloading torch's modules and finalising its objects took 0.3-0.5 s of every run, and every
+    output is written, renamed and closed by the time the body returns."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: the reader has what it wanted
+            code = code or 1
+    os._exit(code)
+
+
 def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
     """Run a helper's body with the toolkit's error voice: one line, a documented exit code.
     Unexpected exceptions are bugs: one line too, with the traceback behind NEURAL_CODEC_DEBUG=1."""

@@ -31,7 +31,9 @@ def _load_mimi_once(model_id: str):
     """MimiModel.from_pretrained on a hub id or a local directory, cache first, as for SNAC."""
     try:
         from huggingface_hub.utils import logging as hub_logging
-        from transformers import MimiModel
+        # The module itself, not `from transformers import MimiModel`: the package's lazy
+        # namespace indexes every model it ships first (0.5 s of each run).
+        from transformers.models.mimi.modeling_mimi import MimiModel
         from transformers.utils import logging as transformers_logging
     except ImportError as exc:
         raise missing_package(exc) from None
