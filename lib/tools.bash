@@ -37,11 +37,24 @@ no_space() {
   die 7 "$1: no space left on device in $dir"
 }
 
+# wav_rate FILE: the sample rate in a RIFF/WAVE header whose first chunk is "fmt ", the usual
+# layout; fails for anything else. Reading 28 bytes spares ffprobe's 0.2 s on most inputs.
+wav_rate() {
+  local head
+  head=$(od -An -v -tx1 -N16 -- "$1" 2>/dev/null) || return 1
+  head=${head//[$' \n']/}
+  [[ $head == 52494646????????57415645666d7420 ]] || return 1
+  head=$(od -An -tu4 --endian=little -j24 -N4 -- "$1" 2>/dev/null) || return 1
+  head=${head//[!0-9]/}
+  [[ -n $head ]] && echo "$head"
+}
+
 # probe_rate FILE: sample rate of FILE's first audio stream.
 probe_rate() {
   local rate
-  rate=$("$FFPROBE" -v error -select_streams a:0 -show_entries stream=sample_rate \
-    -of csv=p=0 "file:$1" 2>/dev/null) || die 4 "$1: not a media file FFmpeg can read"
+  rate=$(wav_rate "$1") ||
+    rate=$("$FFPROBE" -v error -select_streams a:0 -show_entries stream=sample_rate \
+      -of csv=p=0 "file:$1" 2>/dev/null) || die 4 "$1: not a media file FFmpeg can read"
   rate=${rate%%[!0-9]*}
   [[ -n $rate ]] || die 4 "$1: has no audio stream"
   # The containers record it, and their readers refuse what no audio file plausibly has.

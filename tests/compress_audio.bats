@@ -359,6 +359,19 @@ setup() {
   assert_line samples=36000
 }
 
+@test "a WAV's source rate is read from its header, without running ffprobe" {
+  run -0 --separate-stderr env FFPROBE=false compress_audio.sh "$REF/mono8k.wav" out/clip.ecdc
+  refute_output
+  run -0 info_of out/clip.ecdc
+  assert_line source_rate=8000
+}
+
+@test "any other input's source rate comes from ffprobe" {
+  run -4 --separate-stderr env FFPROBE=false compress_audio.sh "$REF/aac44k.m4a" out/clip.ecdc
+  assert_equal "$stderr" "compress_audio.sh: $REF/aac44k.m4a: not a media file FFmpeg can read"
+  assert_dir_empty out
+}
+
 @test ".ecdc of an M4A (AAC) records its 44.1 kHz source rate" {
   run -0 --separate-stderr compress_audio.sh "$REF/aac44k.m4a" out/clip.ecdc
   refute_output
