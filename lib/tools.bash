@@ -38,15 +38,15 @@ no_space() {
 }
 
 # wav_rate FILE: the sample rate in a RIFF/WAVE header whose first chunk is "fmt ", the usual
-# layout; fails for anything else. Reading 28 bytes spares ffprobe's 0.2 s on most inputs.
+# layout; fails for anything else, and for a file shorter than the 44 bytes of the smallest
+# such header (ffprobe then says what is wrong with it). Reading the header spares ffprobe's
+# 0.2 s on most inputs.
 wav_rate() {
-  local head
-  head=$(od -An -v -tx1 -N16 -- "$1" 2>/dev/null) || return 1
-  head=${head//[$' \n']/}
-  [[ $head == 52494646????????57415645666d7420 ]] || return 1
-  head=$(od -An -tu4 --endian=little -j24 -N4 -- "$1" 2>/dev/null) || return 1
-  head=${head//[!0-9]/}
-  [[ -n $head ]] && echo "$head"
+  local h
+  h=$(od -An -v -tx1 -N44 -- "$1" 2>/dev/null) || return 1
+  h=${h//[$' \n']/}
+  [[ ${#h} -eq 88 && $h == 52494646????????57415645666d7420* ]] || return 1
+  echo "$((16#${h:54:2}${h:52:2}${h:50:2}${h:48:2}))"
 }
 
 # probe_rate FILE: sample rate of FILE's first audio stream.
