@@ -97,13 +97,13 @@ def test_snac_chunked_encode_gives_the_codes_of_the_models_own_whole_file_encode
 # ---------------------------------------------------------------------------------------------
 # SNAC: chunked decode equals a whole-file decode, whatever the chunk size
 
-SNAC24_DECODE_FRAMES = 64  # latent frames: 1.37 s, 16 units of 4 frames
+SNAC24_DECODE_FRAMES = 128  # latent frames: 2.73 s, 32 units of 4 frames
 
 
 @pytest.fixture(scope="module")
 def snac24_decodes(snac_model):
     """decode(chunk_seconds) -> samples [T] of SnacRunner.decode of fixed random snac_24khz codes
-    (1.37 s); each chunk size is decoded once per module. 3600 s is a single whole-file call."""
+    (2.73 s); each chunk size is decoded once per module. 3600 s is a single whole-file call."""
     model = snac_model("24khz")
     rng = np.random.default_rng(21)
     codes = [rng.integers(0, 4096, size=SNAC24_DECODE_FRAMES // s) for s in (4, 2, 1)]
@@ -128,7 +128,8 @@ def test_snac_chunked_decode_equals_a_whole_file_decode_to_float_rounding(chunk_
     model = load_snac(SNAC_24)
     assert SnacRunner(model, 3600).chunk >= SNAC24_DECODE_FRAMES  # one call: the whole file
     runner = SnacRunner(model, chunk_seconds)
-    assert runner.chunk + runner.decoder_margin < SNAC24_DECODE_FRAMES  # context gets cut
+    # middle chunks lose context on both sides
+    assert runner.chunk + 2 * runner.decoder_margin < SNAC24_DECODE_FRAMES
     # Not bit-exact: convolutions over other lengths sum in another order (about 5e-7 here).
     error = rel_l2(chunked, whole)
     record_property("decode_rel_l2", error)
@@ -140,6 +141,25 @@ def test_snac_decoded_audio_does_not_depend_on_the_chunk_size(snac24_decodes):
     small, large = snac24_decodes(0.3), snac24_decodes(0.6)
     assert len(small) == len(large)
     assert rel_l2(small, large) < 1e-5
+
+
+@pytest.mark.parametrize("variant", ["24khz", "32khz"])
+def test_snac_runs_every_chunk_over_a_window_of_one_length_with_its_context(variant,
+                                                                          snac_model):
+    """One window length per input: a call at a new length sets oneDNN up again (0.3-1 s)."""
+    runner = SnacRunner(snac_model(variant), 0.4)
+    for margin in (runner.encoder_margin, runner.decoder_margin):
+        size = runner.chunk + 2 * margin
+        for frames in range(runner.unit, 6 * size, runner.unit):
+            spans = list(runner._spans(frames, margin))
+            kept = [frame for start, stop, _, _ in spans for frame in range(start, stop)]
+            assert kept == list(range(frames))
+            assert len(spans) == max(1, math.ceil((frames - 2 * margin) / runner.chunk))
+            for start, stop, lo, hi in spans:
+                assert hi - lo == min(size, frames) and 0 <= lo and hi <= frames
+                assert lo % runner.unit == 0  # attention windows line up with the file's
+                assert start - lo >= min(margin, start)
+                assert hi - stop >= min(margin, frames - stop)
 
 
 # ---------------------------------------------------------------------------------------------
