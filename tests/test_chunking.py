@@ -146,7 +146,7 @@ def test_snac_decoded_audio_does_not_depend_on_the_chunk_size(snac24_decodes):
 @pytest.mark.parametrize("variant", ["24khz", "32khz"])
 def test_snac_runs_every_chunk_over_a_window_of_one_length_with_its_context(variant,
                                                                           snac_model):
-    """One window length per input: a call at a new length sets oneDNN up again (0.3-1 s)."""
+    """One window length per input: a call at a new length sets oneDNN up again."""
     runner = SnacRunner(snac_model(variant), 0.4)
     for margin in (runner.encoder_margin, runner.decoder_margin):
         size = runner.chunk + 2 * margin
