@@ -9,14 +9,15 @@ then converts it with FFmpeg to the requested format and the original sample rat
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import json
-import os
-import sys
-import typing as tp
-
+# Inside the try: a Ctrl-C can land in the standard library's imports too.
 try:
+    import argparse
+    import contextlib
+    import json
+    import os
+    import sys
+    import typing as tp
+
     # errors needs the standard library only: it speaks when numpy is missing.
     from codec_toolkit import errors
     import neural_codec as nc
@@ -25,7 +26,7 @@ except ImportError as missing:  # numpy, before the codec layer can speak for it
     sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
                          errors.missing_package(missing)))
 except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted" themselves
-    sys.exit(130)
+    raise SystemExit(130) from None
 
 
 def get_parser(prog: str) -> argparse.ArgumentParser:

@@ -8,13 +8,14 @@ on its own. Errors are one line, `prog: message`, with the exit codes of the REA
 
 from __future__ import annotations
 
-import argparse
-import io
-import os
-import sys
-import time
-
+# Inside the try: a Ctrl-C can land in the standard library's imports too.
 try:
+    import argparse
+    import io
+    import os
+    import sys
+    import time
+
     # errors needs the standard library only: it speaks when numpy is missing.
     from codec_toolkit import errors
     import neural_codec as nc
@@ -23,7 +24,7 @@ except ImportError as missing:  # numpy, before the codec layer can speak for it
     sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
                          errors.missing_package(missing)))
 except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted" themselves
-    sys.exit(130)
+    raise SystemExit(130) from None
 
 BITRATES = tuple(facts.ENCODEC_BITRATES)  # "1.5", "3", ...: the spellings --bitrate takes
 

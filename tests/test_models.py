@@ -808,6 +808,16 @@ def test_a_second_sigterm_does_not_break_off_the_cleanup_of_the_first():
         143, "cleanup finished\n", "prog: interrupted\n")
 
 
+@pytest.mark.parametrize("script", [ENCODE, DECODE])
+def test_ctrl_c_during_the_helpers_first_imports_exits_130_without_a_traceback(script,
+                                                                             tmp_path):
+    # A module that shadows the standard library's argparse stands for a Ctrl-C that lands
+    # while the helper imports it, the first thing it does (the front-ends say "interrupted").
+    (tmp_path / "argparse.py").write_text("raise KeyboardInterrupt\n")
+    result = run_helper(script, "--version", PYTHONPATH=str(tmp_path))
+    assert (result.returncode, result.stdout, result.stderr) == (130, "", "")
+
+
 # ---------------------------------------------------------------------------------------------
 # A Python without torch (PYTHON_BIN=python3 where `make setup` was not run): exit 3 naming the
 # package, on every codec's import path, never "internal error: ModuleNotFoundError".
