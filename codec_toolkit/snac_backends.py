@@ -7,8 +7,10 @@ same whichever runs, and the audio differs by float rounding (about 1e-6 relativ
 from __future__ import annotations
 
 import functools
+import os
 
-from codec_toolkit.errors import CodecFailure, MissingDependency, MissingPackage, first_line
+from codec_toolkit.errors import (BadValue, CodecFailure, MissingDependency, MissingPackage,
+                                  first_line)
 from codec_toolkit.prepared import PreparationFailed
 from codec_toolkit.snac_graph import PARTS
 
@@ -18,6 +20,8 @@ def snac_graphs(model, backend: str, device: str, threads: int):
     ('auto', on the CPU), else None: the torch path."""
     if backend == "torch" or (backend == "auto" and device != "cpu"):
         return None
+    if device != "cpu":  # both engines' artifacts are built for the CPU
+        raise BadValue(_cpu_only(backend, device))
     if backend in ("auto", "compiled"):
         try:
             return _compiled_once(model, retry=backend == "compiled")
@@ -59,6 +63,15 @@ def prepare(model) -> list[str]:
         raise
     except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
         raise _compile_error(exc) from None
+
+
+def _cpu_only(backend: str, device: str) -> str:
+    """The refusal, in the knobs' spelling of whoever called: front-end or helper."""
+    if os.environ.get("NEURAL_CODEC_PROG"):
+        return (f"MODEL_BACKEND={backend} runs SNAC on the CPU only, not on TORCH_DEVICE="
+                f"{device} (use MODEL_BACKEND=torch or auto)")
+    return (f"--backend {backend} runs SNAC on the CPU only, not on --device {device} "
+            f"(use --backend torch or auto)")
 
 
 def _compile_error(exc: Exception) -> Exception:

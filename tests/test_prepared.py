@@ -203,6 +203,19 @@ def test_without_a_compiler_auto_uses_onnx_runtime_and_compiled_exits_3(snac_cli
     assert not (tmp_path / "compiled.wav").exists()
 
 
+@pytest.mark.parametrize("backend", ["compiled", "onnx"])
+def test_a_cpu_only_backend_with_a_gpu_device_is_refused_not_run_on_the_cpu(model_cache, backend):
+    from codec_toolkit.errors import BadValue
+    from codec_toolkit.snac import load_snac
+    from codec_toolkit.snac_backends import snac_graphs
+
+    model = load_snac("hubertsiuzdak/snac_24khz")
+    with pytest.raises(BadValue) as refused:  # exit 5, a bad environment value
+        snac_graphs(model, backend, "cuda", 1)
+    assert str(refused.value) == (f"--backend {backend} runs SNAC on the CPU only, not on "
+                                  f"--device cuda (use --backend torch or auto)")
+
+
 def test_prepare_builds_every_backend_of_the_named_model_and_says_so(model_cache, tmp_path):
     xdg = tmp_path / "xdg"
     shutil.copytree(MODEL_CACHE / "xdg" / "neural-codec-toolkit", xdg / "neural-codec-toolkit")
