@@ -8,18 +8,21 @@ object (codec_toolkit.quality.KEYS, and `reasons` for each score that is null).
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
-
+# Inside the try: a Ctrl-C can land in the standard library's imports too.
 try:
+    import argparse
+    import json
+    import os
+    import sys
+
     from codec_toolkit import errors
     import numpy as np
     from codec_toolkit import quality
 except ImportError as missing:  # numpy
     sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
                          errors.missing_package(missing)))
+except KeyboardInterrupt:  # Ctrl-C this early: compare_audio.sh says "interrupted" itself
+    raise SystemExit(130) from None
 
 
 def get_parser(prog: str) -> argparse.ArgumentParser:
@@ -68,6 +71,10 @@ def main(argv=None) -> int:
                 f"difference: |restored| - |original| (lag {values['lag_ms']:.1f} ms removed)"))
     except errors.ToolkitError as exc:
         return errors.fail(prog, exc)
+    except KeyboardInterrupt:  # the scores take seconds (ViSQOL: 5 s)
+        if not os.environ.get("NEURAL_CODEC_PROG"):  # compare_audio.sh says it itself
+            print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
     values = {k: (None if values[k] is None else round(values[k], 4)) for k in quality.KEYS}
     if args.json:
         print(json.dumps({**values, "reasons": reasons}))

@@ -74,3 +74,38 @@ def test_a_silent_original_has_no_scores_but_says_why():
         assert values[key] is None
     assert reasons["pesq_wb"] == "the original is silent: PESQ is undefined"
     assert values["lag_ms"] == 0
+
+
+# --- score_audio.py, compare_audio.sh's helper: a Ctrl-C is one line, never a traceback ----------
+
+def run_scorer(tmp_path, *args: str, **env: str):
+    import subprocess
+    import sys
+
+    from conftest import ROOT, subprocess_env
+
+    return subprocess.run([sys.executable, str(ROOT / "score_audio.py"), *args],
+                          capture_output=True, text=True, env=subprocess_env(**env), cwd=tmp_path)
+
+
+def test_ctrl_c_during_the_scorers_first_imports_exits_130_without_a_traceback(tmp_path):
+    # A module that shadows the standard library's argparse stands for a Ctrl-C that lands while
+    # the scorer imports it, the first thing it does (compare_audio.sh says "interrupted").
+    (tmp_path / "argparse.py").write_text("raise KeyboardInterrupt\n")
+    result = run_scorer(tmp_path, "--help", PYTHONPATH=str(tmp_path))
+    assert (result.returncode, result.stdout, result.stderr) == (130, "", "")
+
+
+@pytest.mark.parametrize("front_end", [True, False])
+def test_ctrl_c_while_scoring_exits_130_with_one_line_at_most(tmp_path, front_end):
+    # The scores import their packages as they go: a pesq that raises KeyboardInterrupt stands
+    # for a Ctrl-C during the scoring itself. Run by compare_audio.sh, the front-end says it.
+    (tmp_path / "pesq.py").write_text("raise KeyboardInterrupt\n")
+    pcm = [tmp_path / name for name in ("a.16k", "b.16k", "a.8k", "b.8k")]
+    for path, seconds in zip(pcm, (2, 2, 1, 1)):
+        noise(seconds).tofile(path)
+    env = {"PYTHONPATH": str(tmp_path), "NEURAL_CODEC_PROG": "compare_audio.sh" if front_end
+           else None}
+    result = run_scorer(tmp_path, "--no-visqol", *map(str, pcm), **env)
+    assert (result.returncode, result.stdout) == (130, "")
+    assert result.stderr == ("" if front_end else "score_audio.py: interrupted\n")
