@@ -94,6 +94,7 @@ def prepared(kind: str, suffix: str, parts: dict, build: tp.Callable[[str], None
     path = artifact_path(kind, suffix, parts)
     folder = os.path.dirname(path)
     if is_valid(path, parts):
+        _remove_superseded(folder, parts)
         return path
     if not retry and os.path.exists(path + ".failed"):
         raise PreparationFailed(_read_note(path + ".failed"))
@@ -130,7 +131,40 @@ def prepared(kind: str, suffix: str, parts: dict, build: tp.Callable[[str], None
             for leftover in (tmp, tmp + ".json"):
                 if os.path.exists(leftover):
                     os.unlink(leftover)
+    _remove_superseded(folder, parts)
     return path
+
+
+# What an older recipe may have keyed differently besides its number.
+RECIPE_FIELDS = ("recipe", "architecture")
+
+
+def _remove_superseded(folder: str, parts: dict) -> None:
+    """Removes the artifacts of an older recipe for the same model, part and machine: after an
+    update of the toolkit nothing loads them again (50-150 MB each). Artifacts of another torch
+    build or CPU stay: a cache shared by two machines or environments needs both."""
+    if "recipe" not in parts:
+        return
+    same = {name: value for name, value in parts.items() if name not in RECIPE_FIELDS}
+    try:
+        names = [name for name in os.listdir(folder) if name.endswith(".json")]
+    except OSError:
+        return
+    for name in names:
+        manifest = os.path.join(folder, name)
+        try:
+            with open(manifest, encoding="utf-8") as fo:
+                key = json.load(fo).get("key")
+            if not (isinstance(key, dict) and isinstance(key.get("recipe"), int)
+                    and key["recipe"] < parts["recipe"]
+                    and {n: v for n, v in key.items() if n not in RECIPE_FIELDS} == same):
+                continue
+            artifact = manifest[:-len(".json")]
+            for stale in (manifest, artifact, artifact + ".failed", artifact + ".lock"):
+                if os.path.exists(stale):
+                    os.unlink(stale)
+        except (OSError, ValueError, AttributeError):
+            continue  # another process removed it first, or it is not a manifest of ours
 
 
 def _read_note(path: str) -> str:

@@ -127,6 +127,22 @@ def test_a_failed_build_is_noted_and_only_retried_when_asked(cache, tmp_path):
     assert prepared.is_valid(path, PARTS) and not os.path.exists(path + ".failed")
 
 
+def test_an_artifact_of_an_older_recipe_goes_once_todays_is_ready(cache, tmp_path):
+    log = tmp_path / "builds.log"
+    older = prepared.prepared("compiled", ".pt2", PARTS, counting_build(log), "x")
+    open(older + ".failed", "w").write("an old note\n")
+    other_model = prepared.prepared("compiled", ".pt2", {**PARTS, "model": "other"},
+                                    counting_build(log), "x")
+    newer = prepared.prepared("compiled", ".pt2", {**PARTS, "recipe": 3}, counting_build(log),
+                              "x")
+    today = prepared.prepared("compiled", ".pt2", {**PARTS, "recipe": 2}, counting_build(log),
+                              "x")
+    left = {p.name for p in (cache / "compiled").iterdir()}
+    assert not any(name.startswith(os.path.basename(older)) for name in left)
+    for kept in (other_model, newer, today):  # another model, a newer recipe, today's
+        assert prepared.is_valid(kept, json.loads(open(kept + ".json").read())["key"])
+
+
 def test_the_machine_key_names_the_torch_build_and_the_cpu():
     import torch
 
