@@ -321,6 +321,29 @@ def test_folding_weight_norm_leaves_encodec_codes_unchanged():
     assert torch.equal(a, b)
 
 
+def test_skipping_encodecs_empty_padding_leaves_codes_and_audio_unchanged():
+    import warnings
+
+    import torch
+    from encodec import EncodecModel
+
+    from codec_toolkit.encodec import skip_empty_padding
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        plain, skipping = EncodecModel.encodec_model_24khz(), EncodecModel.encodec_model_24khz()
+    for model in (plain, skipping):
+        fold_weight_norm(model)
+        model.set_target_bandwidth(6.0)
+    # 8 in each network: every residual block's second convolution and its shortcut.
+    assert skip_empty_padding(skipping) == 16
+    x = torch.from_numpy(make_signal(12_000 + 77, seed=4))[None, None]
+    with torch.inference_mode():
+        [(a, _)], [(b, _)] = plain.encode(x), skipping.encode(x)
+        assert torch.equal(a, b)
+        assert torch.equal(plain.decode([(a, None)]), skipping.decode([(a, None)]))
+
+
 # ---------------------------------------------------------------------------------------------
 # The CLIs' run options
 
