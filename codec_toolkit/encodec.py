@@ -96,9 +96,10 @@ def skip_empty_padding(model) -> int:
 
     changed = 0
     for module in model.modules():
-        conv = getattr(getattr(module, "conv", None), "conv", None)
-        if (isinstance(module, SConv1d) and conv.stride[0] == 1
-                and (conv.kernel_size[0] - 1) * conv.dilation[0] == 0):
+        if not isinstance(module, SConv1d):
+            continue
+        conv = module.conv.conv  # SConv1d > NormConv1d > nn.Conv1d
+        if conv.stride[0] == 1 and (conv.kernel_size[0] - 1) * conv.dilation[0] == 0:
             module.forward = module.conv.forward  # the padding and extra padding are both 0
             changed += 1
     return changed

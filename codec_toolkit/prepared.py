@@ -94,7 +94,6 @@ def prepared(kind: str, suffix: str, parts: dict, build: tp.Callable[[str], None
     path = artifact_path(kind, suffix, parts)
     folder = os.path.dirname(path)
     if is_valid(path, parts):
-        _remove_superseded(folder, parts)
         return path
     if not retry and os.path.exists(path + ".failed"):
         raise PreparationFailed(_read_note(path + ".failed"))
@@ -131,7 +130,7 @@ def prepared(kind: str, suffix: str, parts: dict, build: tp.Callable[[str], None
             for leftover in (tmp, tmp + ".json"):
                 if os.path.exists(leftover):
                     os.unlink(leftover)
-    _remove_superseded(folder, parts)
+    _remove_superseded(folder, parts)  # a new recipe's first build is where they are left
     return path
 
 
