@@ -95,9 +95,15 @@ def resolve_device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        knob = "TORCH_DEVICE=cuda" if os.environ.get("NEURAL_CODEC_PROG") else "--device cuda"
-        raise MissingDependency(f"{knob}, but torch sees no CUDA GPU")
+        raise MissingDependency(f"{knob('TORCH_DEVICE', '--device', 'cuda')}, but torch sees "
+                                f"no CUDA GPU")
     return name
+
+
+def knob(variable: str, option: str, value: str) -> str:
+    """A setting as the user gave it: the front-ends' environment variable, or the helper's
+    own option when it runs on its own."""
+    return f"{variable}={value}" if os.environ.get("NEURAL_CODEC_PROG") else f"{option} {value}"
 
 
 def from_hub(from_pretrained, model_id: str, not_cached: type[Exception], name: str,

@@ -7,11 +7,11 @@ same whichever runs, and the audio differs by float rounding (about 1e-6 relativ
 from __future__ import annotations
 
 import functools
-import os
 
 from codec_toolkit.errors import (BadValue, CodecFailure, MissingDependency, MissingPackage,
                                   first_line)
 from codec_toolkit.prepared import PreparationFailed
+from codec_toolkit.runtime import knob
 from codec_toolkit.snac_graph import PARTS
 
 
@@ -21,7 +21,9 @@ def snac_graphs(model, backend: str, device: str, threads: int):
     if backend == "torch" or (backend == "auto" and device != "cpu"):
         return None
     if device != "cpu":  # both engines' artifacts are built for the CPU
-        raise BadValue(_cpu_only(backend, device))
+        raise BadValue(f"{knob('MODEL_BACKEND', '--backend', backend)} runs SNAC on the CPU "
+                       f"only, not on {knob('TORCH_DEVICE', '--device', device)} (use "
+                       f"{knob('MODEL_BACKEND', '--backend', 'torch')} or auto)")
     if backend in ("auto", "compiled"):
         try:
             return _compiled_once(model, retry=backend == "compiled")
@@ -63,15 +65,6 @@ def prepare(model) -> list[str]:
         raise
     except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
         raise _compile_error(exc) from None
-
-
-def _cpu_only(backend: str, device: str) -> str:
-    """The refusal, in the knobs' spelling of whoever called: front-end or helper."""
-    if os.environ.get("NEURAL_CODEC_PROG"):
-        return (f"MODEL_BACKEND={backend} runs SNAC on the CPU only, not on TORCH_DEVICE="
-                f"{device} (use MODEL_BACKEND=torch or auto)")
-    return (f"--backend {backend} runs SNAC on the CPU only, not on --device {device} "
-            f"(use --backend torch or auto)")
 
 
 def _compile_error(exc: Exception) -> Exception:

@@ -1,11 +1,15 @@
 """codec_toolkit.quality without FFmpeg: alignment, SI-SDR and the mel distance on synthetic
 signals, where the right answer is known."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from codec_toolkit import quality
 from codec_toolkit.errors import BadInput
+from conftest import ROOT, subprocess_env
 
 RATE = quality.RATE
 
@@ -79,11 +83,6 @@ def test_a_silent_original_has_no_scores_but_says_why():
 # --- score_audio.py, compare_audio.sh's helper: a Ctrl-C is one line, never a traceback ----------
 
 def run_scorer(tmp_path, *args: str, **env: str):
-    import subprocess
-    import sys
-
-    from conftest import ROOT, subprocess_env
-
     return subprocess.run([sys.executable, str(ROOT / "score_audio.py"), *args],
                           capture_output=True, text=True, env=subprocess_env(**env), cwd=tmp_path)
 
