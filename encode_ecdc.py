@@ -138,15 +138,19 @@ def main(argv: list[str] | None = None) -> int:
         for model_id in [args.model] if args.model else ncdc.KNOWN_MODELS["snac"]:
             start = time.monotonic()
             try:
-                ready = snac_backends.prepare(snac.load_snac(model_id))
+                ready, failures = snac_backends.prepare(snac.load_snac(model_id))
             except errors.ToolkitError as exc:
                 if args.model:
                     raise
+                ready, failures = [], [exc]
+            if ready:
+                print(f"{prog}: {model_id}: {len(ready)} networks ready in "
+                      f"{time.monotonic() - start:.1f} s", file=sys.stderr)
+            if failures and args.model:
+                raise failures[0]
+            for exc in failures:
                 print(f"{prog}: {model_id}: not prepared: {exc}", file=sys.stderr)
-                failed += 1
-                continue
-            print(f"{prog}: {model_id}: {len(ready)} networks ready in "
-                  f"{time.monotonic() - start:.1f} s", file=sys.stderr)
+            failed += bool(failures)
         return errors.EXIT_MISSING_DEPENDENCY if failed else 0
 
     def body() -> int:

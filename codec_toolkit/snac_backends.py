@@ -47,24 +47,31 @@ def snac_graphs(model, backend: str, device: str, threads: int):
     return None
 
 
-def prepare(model) -> list[str]:
+def prepare(model) -> tuple[list[str], list[Exception]]:
     """Builds every artifact the backends can use for `model` now (for people who prepare
-    machines); returns what was ready, one line each. Failures raise."""
+    machines). Returns what is ready and what failed: a compilation that fails does not stop
+    the ONNX export, which `auto` then runs."""
     from codec_toolkit import snac_compiled, snac_onnx
 
-    ready = []
-    try:
-        if snac_compiled.compiler() is not None:
-            ready += [snac_compiled.compiled_package(model, part) for part in PARTS]
+    ready, failed = [], []
+    if snac_compiled.compiler() is not None:
         try:
-            import onnxruntime  # noqa: F401 - only whether it is there
+            ready += [snac_compiled.compiled_package(model, part) for part in PARTS]
         except ImportError:
-            return ready
-        return ready + [snac_onnx.onnx_file(model, part) for part in PARTS]
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
+            failed.append(_compile_error(exc))
+    try:
+        import onnxruntime  # noqa: F401 - only whether it is there
+    except ImportError:
+        return ready, failed
+    try:
+        ready += [snac_onnx.onnx_file(model, part) for part in PARTS]
     except ImportError:
         raise
-    except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
-        raise _compile_error(exc) from None
+    except Exception as exc:  # noqa: BLE001
+        failed.append(CodecFailure(f"cannot export SNAC's networks to ONNX: {first_line(exc)}"))
+    return ready, failed
 
 
 def _compile_error(exc: Exception) -> Exception:

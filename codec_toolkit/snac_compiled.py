@@ -17,6 +17,7 @@ import io
 import logging
 import os
 import shutil
+import tempfile
 
 import numpy as np
 
@@ -86,15 +87,35 @@ def compiled_package(model, part: str, retry: bool = True) -> str:
 def _compile(model, part: str, path: str) -> None:
     import torch
     import torch._inductor.config as inductor
+    from torch._inductor.utils import fresh_cache
 
     module, args, _, shapes = snac_graph.part_graph(model, part)
     quiet = io.StringIO()
+    # Inductor's working files (generated C++, objects, the weights as assembly: 60-170 MB a
+    # network) are of no use once the package is written; by default they would stay in /tmp.
+    scratch = tempfile.mkdtemp(prefix=".inductor-", dir=os.path.dirname(path))
     logging.disable(logging.WARNING)  # inductor's notes about CUDA are not for our users
     try:
-        with snac_graph.tracing(model), torch.no_grad(), \
+        with snac_graph.tracing(model), torch.no_grad(), fresh_cache(dir=scratch), \
                 inductor.patch({"freezing": True}), \
                 contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             exported = torch.export.export(module, args, dynamic_shapes=shapes)
             torch._inductor.aoti_compile_and_package(exported, package_path=path)
+    except Exception as exc:  # noqa: BLE001 - the compiler's own words, in one line
+        raise RuntimeError(compile_failure(str(exc), os.path.dirname(path))) from None
     finally:
         logging.disable(logging.NOTSET)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def compile_failure(text: str, folder: str) -> str:
+    """One line for a failed compilation. Inductor's message starts with "C++ compile error"
+    and goes on with the command line and the compiler's output, where the cause is."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    head = lines[0] if lines else "compilation failed"
+    if "No space left on device" in text:
+        return (f"{head}: no space left on device (the compiler writes to {folder} and "
+                f"{tempfile.gettempdir()})")
+    output = lines[lines.index("Output:") + 1:] if "Output:" in lines else lines[1:]
+    cause = next((line for line in output if "error" in line.lower()), None)
+    return f"{head}: {cause[:200]}" if cause else head

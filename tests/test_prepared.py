@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -169,26 +170,47 @@ def snac_clip(model_cache, signal, tmp_path):
     return tmp_path / "clip.snac"
 
 
-def test_a_damaged_compiled_package_is_rebuilt_and_decodes_like_torch(snac_clip, tmp_path):
-    folder = tmp_path / "xdg" / "neural-codec-toolkit" / "compiled"
-    shutil.copytree(MODEL_CACHE / "xdg" / "neural-codec-toolkit" / "compiled", folder)
+def copy_snac24_artifacts(kind: str, xdg) -> list:
+    """Copies the test cache's `kind` artifacts of the 24 kHz model (not the 0.5 GB of the
+    others) under `xdg`; returns the copies."""
     [weights] = (MODEL_CACHE / "hf" / "hub" / "models--hubertsiuzdak--snac_24khz"
                  ).glob("snapshots/*/pytorch_model.bin")
     digest = prepared.sha256_file(weights)
+    folder = xdg / "neural-codec-toolkit" / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for manifest in (MODEL_CACHE / "xdg" / "neural-codec-toolkit" / kind).glob("*.json"):
+        artifact = manifest.with_suffix("")
+        if _key_of(artifact)["weights"] == digest:
+            shutil.copy(artifact, folder)
+            shutil.copy(manifest, folder)
+            copies.append(folder / artifact.name)
+    return copies
+
+
+def test_a_damaged_compiled_package_is_rebuilt_and_decodes_like_torch(snac_clip, tmp_path):
     # Packages of an earlier recipe may lie beside today's in a long-lived model cache.
-    [package] = [path for path in folder.glob("*.pt2")
-                 if _key_of(path)["weights"] == digest and _key_of(path)["part"] == "decoder"
+    [package] = [path for path in copy_snac24_artifacts("compiled", tmp_path / "xdg")
+                 if _key_of(path)["part"] == "decoder"
                  and _key_of(path)["recipe"] == snac_compiled.RECIPE]
     data = bytearray(package.read_bytes())
     data[len(data) // 2] ^= 0xFF
     package.write_bytes(bytes(data))
+    (tmp_path / "tmp").mkdir()
 
     result = run_helper("decode_ecdc.py", "--backend", "compiled", snac_clip,
-                        tmp_path / "compiled.wav", XDG_CACHE_HOME=str(tmp_path / "xdg"))
+                        tmp_path / "compiled.wav", XDG_CACHE_HOME=str(tmp_path / "xdg"),
+                        TMPDIR=str(tmp_path / "tmp"))
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith(
         f"decode_ecdc.py: {package} is damaged: preparing the compiled SNAC decoder")
     assert prepared.is_valid(str(package), _key_of(package))
+    # Inductor's working files (generated code, objects: about 100 MB) are gone; what stays is
+    # its precompiled headers, which it keeps in the temporary folder on purpose.
+    assert [path.name for path in package.parent.iterdir() if path.name.startswith(".")] == []
+    left = {path.relative_to(tmp_path / "tmp").parts[1]
+            for path in (tmp_path / "tmp").glob("torchinductor_*/**/*") if path.is_file()}
+    assert left <= {"precompiled_headers"}
     assert run_helper("decode_ecdc.py", "--backend", "torch", snac_clip,
                       tmp_path / "torch.wav").returncode == 0
     compiled, _ = read_wav(tmp_path / "compiled.wav")
@@ -202,8 +224,7 @@ def _key_of(package) -> dict:
 
 def test_without_a_compiler_auto_uses_onnx_runtime_and_compiled_exits_3(snac_clip, tmp_path):
     xdg = tmp_path / "xdg"
-    shutil.copytree(MODEL_CACHE / "xdg" / "neural-codec-toolkit" / "onnx",
-                    xdg / "neural-codec-toolkit" / "onnx")
+    copy_snac24_artifacts("onnx", xdg)
     env = {"XDG_CACHE_HOME": str(xdg), "CXX": str(tmp_path / "no-such-compiler")}
     auto = run_helper("decode_ecdc.py", snac_clip, tmp_path / "auto.wav", **env)
     assert auto.returncode == 0, auto.stderr
@@ -234,9 +255,45 @@ def test_a_cpu_only_backend_with_a_gpu_device_is_refused_not_run_on_the_cpu(mode
 
 def test_prepare_builds_every_backend_of_the_named_model_and_says_so(model_cache, tmp_path):
     xdg = tmp_path / "xdg"
-    shutil.copytree(MODEL_CACHE / "xdg" / "neural-codec-toolkit", xdg / "neural-codec-toolkit")
+    copy_snac24_artifacts("compiled", xdg)
+    copy_snac24_artifacts("onnx", xdg)
     result = run_helper("encode_ecdc.py", "--prepare", "--model", "hubertsiuzdak/snac_24khz",
                         XDG_CACHE_HOME=str(xdg))
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith("encode_ecdc.py: hubertsiuzdak/snac_24khz: 4 networks ready")
     assert result.stderr.count("\n") == 1  # all four were prepared already: nothing rebuilt
+
+
+def test_a_failed_compilation_still_prepares_onnx_and_names_the_compilers_error(
+        model_cache, tmp_path):
+    xdg = tmp_path / "xdg"
+    onnx = copy_snac24_artifacts("onnx", xdg)
+    compiler = tmp_path / "refusing-g++"
+    compiler.write_text('#!/bin/sh\ncase "$*" in *--version*) exec g++ --version;; esac\n'
+                        'echo "model.cpp:12:3: error: this compiler refuses" >&2\nexit 1\n')
+    compiler.chmod(0o755)
+    result = run_helper("encode_ecdc.py", "--prepare", "--model", "hubertsiuzdak/snac_24khz",
+                        XDG_CACHE_HOME=str(xdg), CXX=str(compiler))
+    assert result.returncode == 3
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("encode_ecdc.py: preparing the compiled SNAC encoder")
+    assert lines[1].startswith("encode_ecdc.py: hubertsiuzdak/snac_24khz: 2 networks ready in ")
+    assert lines[2:] == ["encode_ecdc.py: cannot compile SNAC's networks: CppCompileError: C++ "
+                         "compile error: model.cpp:12:3: error: this compiler refuses"]
+    assert all(prepared.is_valid(str(path), _key_of(path)) for path in onnx)
+    [note] = (xdg / "neural-codec-toolkit" / "compiled").glob("*.failed")
+    assert note.read_text().endswith("error: this compiler refuses\n")
+
+
+def test_a_compilation_out_of_disk_space_says_so_in_one_line():
+    from torch._inductor.exc import CppCompileError
+
+    full = CppCompileError(["g++", "model.weights.S", "-o", "model.weights.o"], (
+        "/tmp/cc6sOjbg.s: Assembler messages:\n/tmp/cc6sOjbg.s: Fatal error: can't fill 256 "
+        "bytes in section .lrodata of model.weights.o: 'No space left on device'\n"))
+    assert snac_compiled.compile_failure(str(full), "/cache/compiled") == (
+        f"C++ compile error: no space left on device (the compiler writes to /cache/compiled "
+        f"and {tempfile.gettempdir()})")
+    flags = CppCompileError(["g++", "-Wno-error=x", "model.cpp"], "model.cpp:1:1: error: boom")
+    assert snac_compiled.compile_failure(str(flags), "/c") == (
+        "C++ compile error: model.cpp:1:1: error: boom")
