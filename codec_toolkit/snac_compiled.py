@@ -13,6 +13,7 @@ torch and snac are imported inside the functions that use them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -23,7 +24,7 @@ import numpy as np
 
 from codec_toolkit import prepared, snac_graph
 
-RECIPE = 2  # of the compilation below: part of the cache key
+RECIPE = 3  # of the compilation below: part of the cache key (3: upsampling as matrix products)
 
 
 class SnacCompiled:
@@ -96,8 +97,8 @@ def _compile(model, part: str, path: str) -> None:
     scratch = tempfile.mkdtemp(prefix=".inductor-", dir=os.path.dirname(path))
     logging.disable(logging.WARNING)  # inductor's notes about CUDA are not for our users
     try:
-        with snac_graph.tracing(model), torch.no_grad(), fresh_cache(dir=scratch), \
-                inductor.patch({"freezing": True}), \
+        with snac_graph.tracing(model), upsampling_as_matmuls(model), torch.no_grad(), \
+                fresh_cache(dir=scratch), inductor.patch({"freezing": True}), \
                 contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             exported = torch.export.export(module, args, dynamic_shapes=shapes)
             torch._inductor.aoti_compile_and_package(exported, package_path=path)
@@ -106,6 +107,49 @@ def _compile(model, part: str, path: str) -> None:
     finally:
         logging.disable(logging.NOTSET)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def upsampling_as_matmuls(model):
+    """Runs the decoder's transposed convolutions as `upsample_as_matmul` while a graph is
+    traced: compiled as they are, they run outside oneDNN (aten's own transposed convolution,
+    30-35 % of a decoder call)."""
+    import torch
+
+    convs = [m for m in model.decoder.modules() if isinstance(m, torch.nn.ConvTranspose1d)
+             and m.kernel_size[0] == 2 * m.stride[0] and m.groups == 1 and m.dilation[0] == 1
+             and m.padding_mode == "zeros"]
+    saved = [conv.__dict__.get("forward") for conv in convs]
+    for conv in convs:
+        conv.forward = functools.partial(upsample_as_matmul, conv)
+    try:
+        yield
+    finally:
+        for conv, forward in zip(convs, saved):
+            if forward is None:
+                del conv.forward  # the class's own again
+            else:
+                conv.forward = forward
+
+
+def upsample_as_matmul(conv, x):
+    """`conv(x)` for a transposed convolution whose kernel is twice its stride: one matrix
+    product gives each input frame's 2 x stride output taps, and output block t (stride
+    samples) is the first half of frame t's taps plus the second half of frame t-1's."""
+    import torch
+    import torch.nn.functional as F
+
+    weight = conv.weight  # [in, out, kernel], after weight norm's hook
+    stride, pad, extra = conv.stride[0], conv.padding[0], conv.output_padding[0]
+    channels_in, channels_out, kernel = weight.shape
+    batch, _, frames = x.shape
+    taps = torch.matmul(weight.reshape(channels_in, channels_out * kernel).t(), x)
+    taps = taps.view(batch, channels_out, 2, stride, frames)
+    blocks = F.pad(taps[:, :, 0], (0, 1)) + F.pad(taps[:, :, 1], (1, 0))
+    full = blocks.transpose(2, 3).reshape(batch, channels_out, (frames + 1) * stride)
+    length = (frames - 1) * stride - 2 * pad + kernel + extra
+    out = full[..., pad:pad + length]
+    return out if conv.bias is None else out + conv.bias[:, None]
 
 
 def compile_failure(text: str, folder: str) -> str:
