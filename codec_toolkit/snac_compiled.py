@@ -2,6 +2,8 @@
 
 Inductor fuses each Snake activation (`x + sin(ax)^2 / a`, five passes over memory in the
 eager graph) into one vectorised loop, and the compiled code calls no Python between layers.
+The layers that compile poorly as they are (depthwise and transposed convolutions) are
+traced in the forms of `snac_forms`.
 The weights are frozen into the package: oneDNN then keeps them in its own blocked layout
 instead of reordering them on every call (without freezing, a package that takes the model's
 weights at load time decoded 10 s in 2.7 s instead of 0.9 s). So a package is keyed by the
@@ -13,7 +15,6 @@ torch and snac are imported inside the functions that use them.
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import logging
 import os
@@ -23,8 +24,9 @@ import tempfile
 import numpy as np
 
 from codec_toolkit import prepared, snac_graph
+from codec_toolkit.snac_forms import fusable_forms
 
-RECIPE = 3  # of the compilation below: part of the cache key (3: upsampling as matrix products)
+RECIPE = 4  # of the compilation below: part of the cache key (4: snac_forms)
 
 
 class SnacCompiled:
@@ -78,7 +80,7 @@ def compiled_package(model, part: str, retry: bool = True) -> str:
     if compiler() is None and not prepared.is_valid(
             prepared.artifact_path("compiled", ".pt2", parts), parts):
         raise RuntimeError("no C++ compiler (g++, or the one CXX names) to compile with")
-    seconds = "20 to 60 s"
+    seconds = "30 to 90 s"
     return prepared.prepared(
         "compiled", ".pt2", parts, lambda path: _compile(model, part, path),
         f"the compiled SNAC {part} for this machine (AOTInductor, once per model and "
@@ -97,7 +99,7 @@ def _compile(model, part: str, path: str) -> None:
     scratch = tempfile.mkdtemp(prefix=".inductor-", dir=os.path.dirname(path))
     logging.disable(logging.WARNING)  # inductor's notes about CUDA are not for our users
     try:
-        with snac_graph.tracing(model), upsampling_as_matmuls(model), torch.no_grad(), \
+        with snac_graph.tracing(model), fusable_forms(model), torch.no_grad(), \
                 fresh_cache(dir=scratch), inductor.patch({"freezing": True}), \
                 contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             exported = torch.export.export(module, args, dynamic_shapes=shapes)
@@ -107,49 +109,6 @@ def _compile(model, part: str, path: str) -> None:
     finally:
         logging.disable(logging.NOTSET)
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def upsampling_as_matmuls(model):
-    """Runs the decoder's transposed convolutions as `upsample_as_matmul` while a graph is
-    traced: compiled as they are, they run outside oneDNN (aten's own transposed convolution,
-    30-35 % of a decoder call)."""
-    import torch
-
-    convs = [m for m in model.decoder.modules() if isinstance(m, torch.nn.ConvTranspose1d)
-             and m.kernel_size[0] == 2 * m.stride[0] and m.groups == 1 and m.dilation[0] == 1
-             and m.padding_mode == "zeros"]
-    saved = [conv.__dict__.get("forward") for conv in convs]
-    for conv in convs:
-        conv.forward = functools.partial(upsample_as_matmul, conv)
-    try:
-        yield
-    finally:
-        for conv, forward in zip(convs, saved):
-            if forward is None:
-                del conv.forward  # the class's own again
-            else:
-                conv.forward = forward
-
-
-def upsample_as_matmul(conv, x):
-    """`conv(x)` for a transposed convolution whose kernel is twice its stride: one matrix
-    product gives each input frame's 2 x stride output taps, and output block t (stride
-    samples) is the first half of frame t's taps plus the second half of frame t-1's."""
-    import torch
-    import torch.nn.functional as F
-
-    weight = conv.weight  # [in, out, kernel], after weight norm's hook
-    stride, pad, extra = conv.stride[0], conv.padding[0], conv.output_padding[0]
-    channels_in, channels_out, kernel = weight.shape
-    batch, _, frames = x.shape
-    taps = torch.matmul(weight.reshape(channels_in, channels_out * kernel).t(), x)
-    taps = taps.view(batch, channels_out, 2, stride, frames)
-    blocks = F.pad(taps[:, :, 0], (0, 1)) + F.pad(taps[:, :, 1], (1, 0))
-    full = blocks.transpose(2, 3).reshape(batch, channels_out, (frames + 1) * stride)
-    length = (frames - 1) * stride - 2 * pad + kernel + extra
-    out = full[..., pad:pad + length]
-    return out if conv.bias is None else out + conv.bias[:, None]
 
 
 def compile_failure(text: str, folder: str) -> str:

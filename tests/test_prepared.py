@@ -5,7 +5,6 @@ when two processes ask at the same time, never loaded blindly."""
 from __future__ import annotations
 
 import json
-import math
 import multiprocessing
 import os
 import shutil
@@ -151,46 +150,6 @@ def test_the_machine_key_names_the_torch_build_and_the_cpu():
     machine = prepared.machine()
     assert machine["torch"] == torch.__version__ and machine["arch"]
     assert len(machine["cpu_flags"]) == 16
-
-
-# --- what the compiled decoder computes --------------------------------------------------------
-
-@pytest.mark.parametrize("stride", [2, 3, 4, 8])
-def test_upsampling_as_a_matrix_product_equals_snacs_transposed_convolution(stride):
-    import torch
-
-    torch.manual_seed(stride)
-    # SNAC's decoder blocks: kernel 2 x stride, padding ceil(stride / 2), output padding stride % 2
-    conv = torch.nn.ConvTranspose1d(6, 5, 2 * stride, stride, padding=math.ceil(stride / 2),
-                                    output_padding=stride % 2)
-    x = torch.randn(2, 6, 37)
-    with torch.no_grad():
-        expected, got = conv(x), snac_compiled.upsample_as_matmul(conv, x)
-    assert got.shape == expected.shape
-    assert float((got - expected).norm() / expected.norm()) < 1e-6
-
-
-def test_the_decoder_traced_with_matrix_products_decodes_alike_and_gets_its_convolutions_back():
-    import torch
-    from snac import SNAC
-
-    model = SNAC(sampling_rate=24_000, encoder_dim=8, encoder_rates=[2, 4], decoder_dim=32,
-                 decoder_rates=[4, 3], attn_window_size=None, codebook_size=16, codebook_dim=4,
-                 vq_strides=[2, 1]).eval()
-    latent = torch.randn(1, model.latent_dim, 10)
-
-    def decode():
-        torch.manual_seed(0)  # the noise blocks draw from torch's generator
-        with torch.no_grad():
-            return model.decoder(latent)
-
-    expected = decode()
-    convs = [m for m in model.decoder.modules() if isinstance(m, torch.nn.ConvTranspose1d)]
-    with snac_compiled.upsampling_as_matmuls(model):
-        assert all("forward" in conv.__dict__ for conv in convs) and len(convs) == 2
-        got = decode()
-    assert not any("forward" in conv.__dict__ for conv in convs)
-    assert float((got - expected).norm() / expected.norm()) < 1e-6
 
 
 # --- SNAC's compiled backend through the helpers ----------------------------------------------

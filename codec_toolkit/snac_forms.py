@@ -1,0 +1,88 @@
+"""SNAC's layers in forms that AOTInductor compiles into faster code, swapped in while a graph
+is traced for `snac_compiled` and put back afterwards. Each computes what the layer computes,
+up to float rounding (about 1e-7 relative); eager torch runs the layers as they are, since
+there these forms are slower.
+
+- Depthwise convolutions (the 7-tap ones of every residual unit) as a sum of shifted products:
+  inductor fuses that with the bias and the Snake that follows into one pass over memory,
+  where oneDNN's depthwise convolution and the Snake took two.
+- Transposed convolutions (the decoder's upsampling) as one matrix product and an overlap-add:
+  compiled as they are, they run in aten's own transposed convolution, outside oneDNN.
+
+torch is imported inside the functions that use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+
+
+@contextlib.contextmanager
+def fusable_forms(model):
+    """Runs `model`'s depthwise and upsampling convolutions in the forms below until the block
+    ends."""
+    swaps = [(m, form) for m in model.modules() for form in (_form_of(m),) if form]
+    saved = [module.__dict__.get("forward") for module, _ in swaps]
+    for module, form in swaps:
+        module.forward = functools.partial(form, module)
+    try:
+        yield
+    finally:
+        for (module, _), forward in zip(swaps, saved):
+            if forward is None:
+                del module.forward  # the class's own again
+            else:
+                module.forward = forward
+
+
+def _form_of(module):
+    import torch
+
+    if isinstance(module, torch.nn.ConvTranspose1d):
+        if (module.kernel_size[0] == 2 * module.stride[0] and module.groups == 1
+                and module.dilation[0] == 1 and module.padding_mode == "zeros"):
+            return upsample_as_matmul
+    elif isinstance(module, torch.nn.Conv1d):
+        if (module.groups > 1 and module.groups == module.in_channels == module.out_channels
+                and module.stride[0] == 1 and module.padding_mode == "zeros"
+                and isinstance(module.padding, tuple)):
+            return depthwise_as_taps
+    return None
+
+
+def depthwise_as_taps(conv, x):
+    """`conv(x)` for a depthwise convolution of stride 1: each tap scales the input shifted by
+    its offset, and the taps add up in order."""
+    import torch.nn.functional as F
+
+    weight = conv.weight  # [channels, 1, kernel], after weight norm's hook
+    dilation, pad = conv.dilation[0], conv.padding[0]
+    kernel = weight.shape[-1]
+    length = x.shape[-1] + 2 * pad - dilation * (kernel - 1)
+    padded = F.pad(x, (pad, pad))
+    out = weight[:, 0, 0, None] * padded[..., :length]
+    for tap in range(1, kernel):
+        start = tap * dilation
+        out = out + weight[:, 0, tap, None] * padded[..., start:start + length]
+    return out if conv.bias is None else out + conv.bias[:, None]
+
+
+def upsample_as_matmul(conv, x):
+    """`conv(x)` for a transposed convolution whose kernel is twice its stride: one matrix
+    product gives each input frame's 2 x stride output taps, and output block t (stride
+    samples) is the first half of frame t's taps plus the second half of frame t-1's."""
+    import torch
+    import torch.nn.functional as F
+
+    weight = conv.weight  # [in, out, kernel], after weight norm's hook
+    stride, pad, extra = conv.stride[0], conv.padding[0], conv.output_padding[0]
+    channels_in, channels_out, kernel = weight.shape
+    batch, _, frames = x.shape
+    taps = torch.matmul(weight.reshape(channels_in, channels_out * kernel).t(), x)
+    taps = taps.view(batch, channels_out, 2, stride, frames)
+    blocks = F.pad(taps[:, :, 0], (0, 1)) + F.pad(taps[:, :, 1], (1, 0))
+    full = blocks.transpose(2, 3).reshape(batch, channels_out, (frames + 1) * stride)
+    length = (frames - 1) * stride - 2 * pad + kernel + extra
+    out = full[..., pad:pad + length]
+    return out if conv.bias is None else out + conv.bias[:, None]

@@ -1,0 +1,71 @@
+"""The forms SNAC's layers take in the compiled networks (codec_toolkit.snac_forms) compute what
+the layers compute, on the real architecture."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from codec_toolkit.snac_forms import depthwise_as_taps, fusable_forms, upsample_as_matmul
+
+
+def relative_error(got, expected) -> float:
+    return float((got - expected).norm() / expected.norm())
+
+
+@pytest.mark.parametrize("stride", [2, 3, 4, 8])
+def test_upsampling_as_a_matrix_product_equals_snacs_transposed_convolution(stride):
+    torch.manual_seed(stride)
+    # SNAC's decoder blocks: kernel 2 x stride, padding ceil(stride / 2), output padding stride % 2
+    conv = torch.nn.ConvTranspose1d(6, 5, 2 * stride, stride, padding=math.ceil(stride / 2),
+                                    output_padding=stride % 2)
+    x = torch.randn(2, 6, 37)
+    with torch.no_grad():
+        expected, got = conv(x), upsample_as_matmul(conv, x)
+    assert got.shape == expected.shape
+    assert relative_error(got, expected) < 1e-6
+
+
+@pytest.mark.parametrize("kernel, dilation, padding", [
+    (7, 1, 3), (7, 3, 9), (7, 9, 27),  # SNAC's residual units
+    (4, 2, 1),                         # a shorter output than input
+])
+def test_depthwise_convolution_as_shifted_products_equals_the_convolution(
+        kernel, dilation, padding):
+    torch.manual_seed(kernel * dilation)
+    conv = torch.nn.Conv1d(12, 12, kernel, dilation=dilation, padding=padding, groups=12)
+    x = torch.randn(2, 12, 50)
+    with torch.no_grad():
+        expected, got = conv(x), depthwise_as_taps(conv, x)
+    assert got.shape == expected.shape
+    assert relative_error(got, expected) < 1e-6
+
+
+def test_snac_in_these_forms_encodes_and_decodes_alike_and_gets_its_layers_back():
+    from snac import SNAC
+
+    model = SNAC(sampling_rate=24_000, encoder_dim=8, encoder_rates=[2, 4], decoder_dim=32,
+                 decoder_rates=[4, 3], attn_window_size=None, codebook_size=16, codebook_dim=4,
+                 vq_strides=[2, 1]).eval()
+    audio = torch.randn(1, 1, 8 * 40)
+    latent = torch.randn(1, model.latent_dim, 10)
+
+    def run():
+        torch.manual_seed(0)  # the decoder's noise blocks draw from torch's generator
+        with torch.no_grad():
+            return model.encoder(audio), model.decoder(latent)
+
+    expected = run()
+    swapped = [m for m in model.modules()
+               if isinstance(m, (torch.nn.Conv1d, torch.nn.ConvTranspose1d))
+               and (m.groups > 1 or isinstance(m, torch.nn.ConvTranspose1d))]
+    with fusable_forms(model):
+        assert all("forward" in m.__dict__ for m in swapped)
+        # 12 residual units, the encoder's last and the decoder's first layer, 2 upsamplings
+        assert len(swapped) == 12 + 2 + 2
+        got = run()
+    assert not any("forward" in m.__dict__ for m in swapped)
+    for part, (g, e) in enumerate(zip(got, expected)):
+        assert relative_error(g, e) < 1e-6, ("encoder", "decoder")[part]
