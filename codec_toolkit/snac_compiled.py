@@ -26,7 +26,8 @@ import numpy as np
 from codec_toolkit import prepared, snac_graph
 from codec_toolkit.snac_forms import fusable_forms
 
-RECIPE = 4  # of the compilation below: part of the cache key (4: snac_forms)
+RECIPE = 5  # of the compilation below: part of the cache key (4: snac_forms; 5: its
+# upsampling product in rows along time)
 
 
 class SnacCompiled:

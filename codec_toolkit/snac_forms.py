@@ -79,7 +79,11 @@ def upsample_as_matmul(conv, x):
     stride, pad, extra = conv.stride[0], conv.padding[0], conv.output_padding[0]
     channels_in, channels_out, kernel = weight.shape
     batch, _, frames = x.shape
-    taps = torch.matmul(weight.reshape(channels_in, channels_out * kernel).t(), x)
+    # The weights on the left of a batched product: freezing would turn `weights.t() @ x`
+    # into a packed linear layer on x.t(), whose output runs along channels, and the
+    # overlap-add then gathers it element by element; this way each tap is a row in time.
+    weight = weight.permute(1, 2, 0).reshape(1, channels_out * kernel, channels_in)
+    taps = torch.bmm(weight.expand(batch, -1, -1), x)
     taps = taps.view(batch, channels_out, 2, stride, frames)
     blocks = F.pad(taps[:, :, 0], (0, 1)) + F.pad(taps[:, :, 1], (1, 0))
     full = blocks.transpose(2, 3).reshape(batch, channels_out, (frames + 1) * stride)
