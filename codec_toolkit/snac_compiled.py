@@ -26,8 +26,9 @@ import numpy as np
 from codec_toolkit import prepared, snac_graph
 from codec_toolkit.snac_forms import fusable_forms
 
-RECIPE = 5  # of the compilation below: part of the cache key (4: snac_forms; 5: its
-# upsampling product in rows along time)
+# Of the compilation below, part of the cache key. 4: snac_forms; 5: their upsampling product
+# with the weights on the left.
+RECIPE = 5
 
 
 class SnacCompiled:
