@@ -18,9 +18,12 @@ try:
 
     # errors needs the standard library only: it speaks when numpy is missing.
     from codec_toolkit import errors
+    errors.remember_ctrl_c()
     import neural_codec as nc
     from codec_toolkit import audio, binary, codes, facts, ncdc, runtime
 except ImportError as missing:  # numpy, before the codec layer can speak for itself
+    if errors.ctrl_c_seen():  # numpy reports a Ctrl-C in its import as an ImportError
+        raise SystemExit(130) from None
     sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
                          errors.missing_package(missing)))
 except KeyboardInterrupt:  # Ctrl-C this early: the front-ends say "interrupted" themselves

@@ -18,7 +18,7 @@ from codec_toolkit import dac_file, ecdc, legacy_snac, ncdc
 from codec_toolkit.dac import DacAdapter
 from codec_toolkit.encodec import EncodecAdapter
 from codec_toolkit.errors import (EXIT_BATCH, BadInput, MissingPackage, ToolkitError, fail,
-                                  first_line, missing_package)
+                                  ctrl_c_seen, first_line, missing_package)
 from codec_toolkit.mimi import MimiAdapter
 from codec_toolkit.semanticodec import SemantiCodecAdapter
 from codec_toolkit.snac import SnacAdapter
@@ -142,6 +142,12 @@ def exit_now(code: int) -> tp.NoReturn:
     os._exit(code)
 
 
+def _interrupted(prog: str, code: int) -> int:
+    if not os.environ.get("NEURAL_CODEC_PROG"):  # the front-ends say it themselves
+        print(f"{prog}: interrupted", file=sys.stderr)
+    return code
+
+
 def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
     """Run a helper's body with the toolkit's error voice: one line, a documented exit code.
     Unexpected exceptions are bugs: one line too, with the traceback behind NEURAL_CODEC_DEBUG=1."""
@@ -151,10 +157,10 @@ def run_cli(prog: str, body: tp.Callable[[], int]) -> int:
     except ToolkitError as exc:
         return fail(prog, exc)
     except KeyboardInterrupt as exc:
-        if not os.environ.get("NEURAL_CODEC_PROG"):  # the front-ends say it themselves
-            print(f"{prog}: interrupted", file=sys.stderr)
-        return getattr(exc, "exit_code", 130)
+        return _interrupted(prog, getattr(exc, "exit_code", 130))
     except ImportError as exc:  # torch and the codec packages are imported where first needed
+        if ctrl_c_seen():  # numpy turns a Ctrl-C inside its import into an ImportError
+            return _interrupted(prog, 130)
         return fail(prog, missing_package(exc))
     except Exception as exc:  # noqa: BLE001 - the last line of defence of a CLI
         if os.environ.get("NEURAL_CODEC_DEBUG"):

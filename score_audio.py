@@ -16,9 +16,12 @@ try:
     import sys
 
     from codec_toolkit import errors
+    errors.remember_ctrl_c()
     import numpy as np
     from codec_toolkit import quality
 except ImportError as missing:  # numpy
+    if errors.ctrl_c_seen():  # numpy reports a Ctrl-C in its import as an ImportError
+        raise SystemExit(130) from None
     sys.exit(errors.fail(errors.program_name(os.path.basename(__file__)),
                          errors.missing_package(missing)))
 except KeyboardInterrupt:  # Ctrl-C this early: compare_audio.sh says "interrupted" itself

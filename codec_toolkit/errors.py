@@ -108,3 +108,26 @@ def missing_package(exc: ImportError, hint: str = "run: make setup") -> MissingP
     # Installed but broken or of another version ("cannot import name ..."): say what Python said.
     return MissingPackage(f"Python package {name or '?'} does not import: {first_line(exc)} "
                           f"({hint})")
+
+
+_ctrl_c_seen = False
+
+
+def remember_ctrl_c() -> None:
+    """Keep Python's Ctrl-C (KeyboardInterrupt) but remember that it came: numpy turns one that
+    lands inside its import into an ImportError, which must not read as a broken install.
+    A SIGINT that Python does not handle (ignored by the parent) stays as it is."""
+    import signal
+
+    def on_ctrl_c(signum, frame):
+        global _ctrl_c_seen
+        _ctrl_c_seen = True
+        raise KeyboardInterrupt
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_ctrl_c)
+
+
+def ctrl_c_seen() -> bool:
+    """Whether a Ctrl-C reached this process since `remember_ctrl_c`."""
+    return _ctrl_c_seen

@@ -818,6 +818,22 @@ def test_ctrl_c_during_the_helpers_first_imports_exits_130_without_a_traceback(s
     assert (result.returncode, result.stdout, result.stderr) == (130, "", "")
 
 
+@pytest.mark.parametrize("script", [ENCODE, DECODE])
+def test_ctrl_c_that_numpy_turns_into_an_import_error_exits_130_not_missing_package(script,
+                                                                                    tmp_path):
+    # numpy catches a Ctrl-C that lands inside its import and raises ImportError ("IMPORTANT:
+    # PLEASE READ THIS ..."); this numpy does the same, deterministically.
+    (tmp_path / "numpy.py").write_text(
+        "import os, signal, time\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(5)\n"
+        "except KeyboardInterrupt:\n"
+        "    raise ImportError('IMPORTANT: PLEASE READ THIS') from None\n")
+    result = run_helper(script, "--version", PYTHONPATH=str(tmp_path))
+    assert (result.returncode, result.stdout, result.stderr) == (130, "", "")
+
+
 # ---------------------------------------------------------------------------------------------
 # A Python without torch (PYTHON_BIN=python3 where `make setup` was not run): exit 3 naming the
 # package, on every codec's import path, never "internal error: ModuleNotFoundError".
