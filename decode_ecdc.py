@@ -4,7 +4,7 @@ into a mono WAV.
 
 The WAV is at the model's sample rate and trimmed to the original length; decompress_audio.sh
 then converts it with FFmpeg to the requested format and the original sample rate, which
-`--info` reports without loading any model.
+`--reply` hands back after the decode (and `--info` reports without loading any model).
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         "output WAV, name) as it is read (a FIFO works), loading each model "
                         "once; answers each line with its exit code, source rate and length in "
                         "ms")
+    parser.add_argument("--reply", metavar="FILE",
+                        help="after decoding INPUT, write its source rate and length in ms to "
+                        "FILE, tab-separated, as --batch answers each line (what the front-end "
+                        "renders the WAV with, without a second process for --info)")
     parser.add_argument("--info", action="store_true",
                         help="print the container's fields as key=value lines and exit: "
                         f"{', '.join(INFO_KEYS)} where known, then the container's own")
@@ -170,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         return f"{decoded.source_rate}\t{decoded.length * 1000 // decoded.sample_rate}"
 
     def body() -> int:
+        if args.reply and (args.batch or args.codes or args.info):
+            raise errors.UsageError("--reply goes with decoding one INPUT, not with --batch, "
+                                    "--info or --codes")
         if args.batch:
             # Lines of INPUT, OUTPUT, NAME; answers each with the source rate and the length in
             # milliseconds.
@@ -189,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
             raise errors.UsageError("OUTPUT is required unless --info is given")
         if args.codes:
             export_one(args.input, args.output)
+        elif args.reply:
+            answer = decode_listed([args.input, args.output])
+            audio.write_atomically(args.reply, f"{answer}\n".encode())
         else:
             decode_one(args.input, args.output)
         return 0

@@ -377,6 +377,16 @@ open(sys.argv[3], "wb").write(data + struct.pack("!I", zlib.crc32(data)))' \
   assert_duration out/clip.wav "$(duration_of "$REF/stereo44k.mp3")"
 }
 
+@test "decoding one container starts one helper process, which reports the source rate itself" {
+  local python
+  python=$(python_logger "$PWD/python.log")
+  run -0 --separate-stderr env PYTHON_BIN="$python" decompress_audio.sh "$ENC/mp3.ecdc" out/clip.wav
+  assert_equal "$(rate_of out/clip.wav)" 44100
+  run -0 cat python.log
+  assert_equal "${#lines[@]}" 1
+  assert_line --index 0 --regexp '/decode_ecdc\.py .*--reply .*/mp3\.ecdc '
+}
+
 @test "an entropy-coded .ecdc (ENCODEC_LM=1) decodes to the same audio as the plain one" {
   run -0 --separate-stderr decompress_audio.sh "$ENC/lm.ecdc" out/lm.wav
   refute_output

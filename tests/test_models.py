@@ -410,6 +410,24 @@ def test_ecdc_written_by_encode_ecdc_decodes_with_encodec_decompress(use_lm, wri
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
 
 
+def test_decode_reply_gives_the_source_rate_and_length_of_the_same_wav(write_wav, tmp_path):
+    wav = write_wav(make_signal(ECDC_LENGTH))
+    encode("--source-rate", 44100, wav, tmp_path / "in.ecdc")
+    decode(tmp_path / "in.ecdc", tmp_path / "plain.wav")
+    decode("--reply", tmp_path / "reply", tmp_path / "in.ecdc", tmp_path / "out.wav")
+    assert (tmp_path / "reply").read_text() == f"44100\t{ECDC_LENGTH * 1000 // 24000}\n"
+    assert (tmp_path / "out.wav").read_bytes() == (tmp_path / "plain.wav").read_bytes()
+
+
+@pytest.mark.parametrize("option", ["--info", "--codes"])
+def test_decode_reply_with_info_or_codes_is_a_usage_error(option, cli, tmp_path):
+    rc, out, err = cli(decode_ecdc.main, "--reply", tmp_path / "reply", option,
+                       tmp_path / "x.snac", tmp_path / "x.npz")
+    assert (rc, out) == (2, "")
+    assert_one_line_error(err, DECODE, "--reply goes with decoding one INPUT")
+    assert not (tmp_path / "reply").exists()
+
+
 @pytest.mark.parametrize("use_lm", [False, True], ids=["plain", "lm"])
 def test_ecdc_written_by_encodec_compress_decodes_with_decode_ecdc(use_lm, encodec_model, cli,
                                                                    tmp_path):
