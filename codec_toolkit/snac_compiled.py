@@ -27,8 +27,14 @@ from codec_toolkit import prepared, snac_graph
 from codec_toolkit.snac_forms import fusable_forms
 
 # Of the compilation below, part of the cache key. 4: snac_forms; 5: their upsampling product
-# with the weights on the left.
-RECIPE = 5
+# with the weights on the left; 6: loops that take the run's thread count (DYNAMIC_THREADS).
+RECIPE = 6
+
+# Inductor otherwise writes the compiling process's thread count into the code: compiled at one
+# thread (`--prepare`, TORCH_THREADS' default) its loops never ran in parallel, and a decoder
+# chunk at 2 threads took 1.33 s instead of 0.91; compiled at two, they used both cores under
+# TORCH_THREADS=1. With this, OpenMP's count at run time (torch.set_num_threads) decides.
+DYNAMIC_THREADS = {"cpp.dynamic_threads": True}
 
 
 class SnacCompiled:
@@ -102,7 +108,7 @@ def _compile(model, part: str, path: str) -> None:
     logging.disable(logging.WARNING)  # inductor's notes about CUDA are not for our users
     try:
         with snac_graph.tracing(model), fusable_forms(model), torch.no_grad(), \
-                fresh_cache(dir=scratch), inductor.patch({"freezing": True}), \
+                fresh_cache(dir=scratch), inductor.patch({"freezing": True, **DYNAMIC_THREADS}), \
                 contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             exported = torch.export.export(module, args, dynamic_shapes=shapes)
             torch._inductor.aoti_compile_and_package(exported, package_path=path)

@@ -264,6 +264,27 @@ def test_prepare_builds_every_backend_of_the_named_model_and_says_so(model_cache
     assert result.stderr.count("\n") == 1  # all four were prepared already: nothing rebuilt
 
 
+def test_compiled_loops_take_the_runs_thread_count_not_the_compiling_processs(model_cache):
+    """`--prepare` compiles at one thread (TORCH_THREADS' default). Inductor wrote that count
+    into the code: no parallel loop at all, so a decode at 2 threads ran them on one core (and
+    a package compiled at 2 threads ran them on two under TORCH_THREADS=1)."""
+    import zipfile
+
+    result = run_helper("encode_ecdc.py", "--prepare", "--threads", "1", "--model",
+                        "hubertsiuzdak/snac_24khz")
+    assert result.returncode == 0, result.stderr
+    packages = [path for path in (MODEL_CACHE / "xdg" / "neural-codec-toolkit" / "compiled"
+                                  ).glob("*.pt2")
+                if _key_of(path)["recipe"] == snac_compiled.RECIPE]
+    assert {_key_of(path)["part"] for path in packages} >= {"encoder", "decoder"}
+    for package in packages:
+        with zipfile.ZipFile(package) as archive:
+            [kernels] = [archive.read(name).decode() for name in archive.namelist()
+                         if name.endswith(".kernel.cpp")]
+        assert kernels.count("#pragma omp parallel\n") > 10, package
+        assert "omp parallel num_threads(" not in kernels, package
+
+
 def test_a_failed_compilation_still_prepares_onnx_and_names_the_compilers_error(
         model_cache, tmp_path):
     xdg = tmp_path / "xdg"
