@@ -108,7 +108,7 @@ decoder_args() {
 }
 
 # The helper answers with the source rate the WAV is rendered at, as a batch's worker does: no
-# second Python process for --info (0.25 s of every decode).
+# second Python process for --info (0.1 s of every decode).
 decode_neural() {
   decoder_args
   run_helper "$ENCODEC_DEC" "${helper_args[@]}" --reply "$workdir/reply" -- "$input" \
