@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,6 +217,22 @@ def test_a_damaged_compiled_package_is_rebuilt_and_decodes_like_torch(snac_clip,
     compiled, _ = read_wav(tmp_path / "compiled.wav")
     reference, _ = read_wav(tmp_path / "torch.wav")
     assert np.linalg.norm(compiled - reference) / np.linalg.norm(reference) < 1e-5
+
+
+@pytest.mark.parametrize("helper, output", [("encode_ecdc.py", "again.snac"),
+                                             ("decode_ecdc.py", "decoded.wav")])
+def test_a_compiled_run_leaves_no_unpacked_package_in_tmp(snac_clip, tmp_path, helper, output):
+    # torch's loader unpacks a package (27 MB for this test model, 80-220 MB for SNAC's) into a
+    # folder of its own under /tmp, whatever TMPDIR says, and removes it only in a destructor.
+    source = snac_clip if helper == "decode_ecdc.py" else snac_clip.with_suffix(".wav")
+    before = unpacked_packages()
+    result = run_helper(helper, "--backend", "compiled", source, tmp_path / output)
+    assert result.returncode == 0, result.stderr
+    assert unpacked_packages() - before == set()
+
+
+def unpacked_packages() -> set:
+    return set(Path("/tmp").glob("*/.*-compiled-*"))
 
 
 def _key_of(package) -> dict:
