@@ -15,6 +15,7 @@ import numpy as np
 
 from codec_toolkit.errors import (BadInput, BadValue, CodecFailure, InvalidField,
                                   MissingDependency, RateMismatch, missing_package)
+from codec_toolkit.mimi_forms import decode_seanet, encoder_elus_in_place
 from codec_toolkit.ncdc import (CODEC_NAMES, KNOWN_MODELS, MAX_LEVELS, CodesHeader, read_ncdc,
                                 write_ncdc)
 from codec_toolkit.runtime import (DecodeOptions, Decoded, EncodeOptions, chunk_samples,
@@ -54,6 +55,7 @@ def _load_mimi_once(model_id: str):
                            f"(it needs a causal encoder and decoder, 1 to {MAX_LEVELS} "
                            f"codebooks and a whole number of samples per frame)")
     fold_weight_norm(model)
+    encoder_elus_in_place(model.encoder.encoder_seanet)
     return model.eval()
 
 
@@ -129,7 +131,7 @@ class MimiRunner:
                 cache = out.cache
                 hidden = out.last_hidden_state.transpose(1, 2)
                 joined = hidden if context is None else torch.cat([context, hidden], -1)
-                wav = decoder.decoder_seanet(joined)
+                wav = decode_seanet(decoder.decoder_seanet, joined)
                 skip = 0 if context is None else context.shape[-1] * self.frame // self.upsample
                 context = joined[..., -self.CONTEXT_FRAMES:]
                 samples = wav[0, 0, skip:].cpu().numpy()
