@@ -8,7 +8,7 @@ changes no value.
 - Upsampling (transposed convolutions whose kernel is twice their stride, trimmed causally):
   one matrix product with the weights on the left and an overlap-add of its two halves.
   oneDNN's transposed convolution plus the copy after it took 1.3-1.5x as long.
-- 1x1 convolutions: a plain matrix product; oneDNN ran the 32 -> 64 channel one at full
+- 1x1 convolutions: a plain matrix product; oneDNN ran the 32 -> 64 channel one at audio
   rate at 25 GFLOP/s, and their causal padding of nothing copied the input first.
 - Convolutions to one channel (the last layer): one product per tap, summed shifted.
 - Other causal convolutions: padded by the convolution itself and trimmed, instead of a
@@ -85,7 +85,7 @@ def _upsample(layer, x):
     stride = conv.stride[0]
     cin, cout, _ = conv.weight.shape
     frames = x.shape[-1]
-    left = _cached(layer, "_toolkit_left", lambda: conv.weight.permute(2, 1, 0).reshape(
+    left = _cached(layer, "_toolkit_left", lambda weight: weight.permute(2, 1, 0).reshape(
         2 * stride * cout, cin).contiguous())
     halves = (left @ x[0]).view(2, stride, cout, frames).permute(0, 2, 3, 1)  # [2, c, t, j]
     y = torch.empty(cout, frames, stride, dtype=x.dtype, device=x.device)
@@ -106,10 +106,10 @@ def _causal_conv(layer, x):
     reach = (taps - 1) * conv.dilation[0]
     frames = x.shape[-1]
     if taps == 1:
-        y = _cached(layer, "_toolkit_matrix", lambda: weight[:, :, 0].contiguous()) @ x[0]
+        y = _cached(layer, "_toolkit_matrix", lambda w: w[:, :, 0].contiguous()) @ x[0]
         return (y if bias is None else y.add_(bias[:, None]))[None]
     if cout == 1:
-        rows = _cached(layer, "_toolkit_taps", lambda: weight[0].t().contiguous())  # [taps, cin]
+        rows = _cached(layer, "_toolkit_taps", lambda w: w[0].t().contiguous())  # [taps, cin]
         products = rows @ x[0]  # [taps, F]: each tap's product, summed shifted below
         y = products[-1].clone()
         for tap in range(taps - 1):
@@ -120,8 +120,11 @@ def _causal_conv(layer, x):
 
 
 def _cached(layer, name: str, make):
+    """`make(layer.conv.weight)`, kept on the layer (not as a parameter or buffer: state dicts
+    stay the model's) until the model moves to another device or dtype."""
+    weight = layer.conv.weight
     value = layer.__dict__.get(name)
-    if value is None:
-        value = make()
-        layer.__dict__[name] = value  # not a parameter or buffer: state dicts stay the model's
+    if value is None or (value.device, value.dtype) != (weight.device, weight.dtype):
+        value = make(weight)
+        layer.__dict__[name] = value
     return value

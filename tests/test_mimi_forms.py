@@ -93,3 +93,21 @@ def test_the_encoders_in_place_elus_change_no_latent_streamed_or_whole():
         assert torch.equal(in_place(audio), plain(audio))
         assert torch.equal(streamed(in_place), streamed(plain))
     assert torch.equal(audio, kept)
+
+
+def test_a_decoder_moved_to_another_dtype_after_a_run_still_gives_its_own_audio():
+    import torch
+    from transformers.models.mimi.configuration_mimi import MimiConfig
+    from transformers.models.mimi.modeling_mimi import MimiDecoder
+
+    torch.manual_seed(3)
+    decoder = MimiDecoder(MimiConfig(hidden_size=32, num_filters=8,
+                                     upsampling_ratios=[5, 3, 2])).eval()
+    hidden = torch.randn(1, 32, 23)
+    with torch.inference_mode():
+        decode_seanet(decoder, hidden)  # keeps float32 copies of weights in its forms
+        decoder.double()
+        audio = decode_seanet(decoder, hidden.double())
+        reference = decoder(hidden.double())
+    assert audio.dtype == torch.float64
+    assert relative_error(audio, reference) < 1e-12
