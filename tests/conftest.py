@@ -87,6 +87,11 @@ def write_wav(tmp_path):
     return write
 
 
+def relative_error(actual, expected) -> float:
+    """||actual - expected|| / ||expected|| of two numpy arrays or two torch tensors."""
+    return float(((actual - expected) ** 2).sum() ** 0.5 / (expected ** 2).sum() ** 0.5)
+
+
 def read_wav(path) -> tuple[np.ndarray, int]:
     """(samples [T] float32, rate) of a mono WAV."""
     import soundfile

@@ -22,7 +22,8 @@ import encode_ecdc
 from codec_toolkit.dac import DacRunner, LoudnessMeter, dac_weights_path, load_dac
 from codec_toolkit.dac_file import DacFile, read_dac, write_dac
 from codec_toolkit.errors import BadValue, ContainerError, InvalidField
-from conftest import ROOT, assert_one_line_error, make_signal, read_wav, subprocess_env
+from conftest import (ROOT, assert_one_line_error, make_signal, read_wav, relative_error,
+                      subprocess_env)
 
 pytest.importorskip("dac", reason="the optional DAC install is missing (run: make dac)")
 
@@ -60,10 +61,6 @@ def package_compress(model, samples, **kwargs):
     from audiotools import AudioSignal
 
     return model.compress(AudioSignal(torch.from_numpy(samples)[None, None], RATE), **kwargs)
-
-
-def relative_l2(a, b) -> float:
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
 def toolkit_decode(dac: DacFile, model, length=None) -> np.ndarray:
@@ -107,7 +104,7 @@ def test_decode_matches_the_package_decompress(model):
                   sample_rate=theirs.sample_rate, padding=theirs.padding)
     ours = toolkit_decode(dac, model)
     assert ours.shape == reference.shape
-    assert relative_l2(ours, reference) < 1e-4
+    assert relative_error(ours, reference) < 1e-4
 
 
 def test_a_stereo_file_of_the_package_decodes_to_the_mean_of_its_channels(model):
@@ -123,7 +120,7 @@ def test_a_stereo_file_of_the_package_decodes_to_the_mean_of_its_channels(model)
     dac = DacFile(codes=theirs.codes.numpy(), chunk_length=theirs.chunk_length,
                   original_length=theirs.original_length, input_db=float(theirs.input_db),
                   sample_rate=theirs.sample_rate, padding=theirs.padding)
-    assert relative_l2(toolkit_decode(dac, model), reference) < 1e-4
+    assert relative_error(toolkit_decode(dac, model), reference) < 1e-4
 
 
 def test_loudness_meter_matches_audiotools_fed_in_pieces():
@@ -181,7 +178,7 @@ def test_a_file_written_by_the_helper_decompresses_with_the_package(model, tmp_p
     assert (loaded.original_length, loaded.sample_rate, loaded.channels) == (len(samples), RATE, 1)
     reference = model.decompress(loaded).audio_data[0, 0].numpy()
     cli(decode_ecdc.main, *DAC16, tmp_path / "ours.dac", tmp_path / "ours.wav")
-    assert relative_l2(read_wav(tmp_path / "ours.wav")[0], reference) < 1e-4
+    assert relative_error(read_wav(tmp_path / "ours.wav")[0], reference) < 1e-4
 
 
 def test_codebooks_kept_set_the_size_and_still_decode(tmp_path, cli, write_wav):

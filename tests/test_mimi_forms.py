@@ -7,14 +7,9 @@ import pytest
 
 from codec_toolkit.mimi import load_mimi
 from codec_toolkit.mimi_forms import decode_seanet, encoder_elus_in_place
+from conftest import relative_error
 
 pytestmark = pytest.mark.usefixtures("model_cache")
-
-
-def relative_error(new, reference) -> float:
-    import torch
-
-    return (torch.linalg.norm(new - reference) / torch.linalg.norm(reference)).item()
 
 
 def rewritten_layers(decoder) -> int:

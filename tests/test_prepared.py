@@ -282,7 +282,8 @@ def test_prepare_builds_every_backend_of_the_named_model_and_says_so(model_cache
     assert result.stderr.count("\n") == 1  # all four were prepared already: nothing rebuilt
 
 
-def prepared_kernels() -> dict:
+@pytest.fixture(scope="module")
+def prepared_kernels(model_cache) -> dict:
     """The generated C++ loops of today's compiled SNAC packages, prepared at one thread as
     `--prepare` does by default, by package."""
     import zipfile
@@ -302,21 +303,21 @@ def prepared_kernels() -> dict:
     return kernels
 
 
-def test_compiled_loops_take_the_runs_thread_count_not_the_compiling_processs(model_cache):
+def test_compiled_loops_take_the_runs_thread_count_not_the_compiling_processs(prepared_kernels):
     """`--prepare` compiles at one thread (TORCH_THREADS' default). Inductor wrote that count
     into the code: no parallel loop at all, so a decode at 2 threads ran them on one core (and
     a package compiled at 2 threads ran them on two under TORCH_THREADS=1)."""
-    for package, kernels in prepared_kernels().items():
+    for package, kernels in prepared_kernels.items():
         assert kernels.count("#pragma omp parallel\n") > 10, package
         assert "omp parallel num_threads(" not in kernels, package
 
 
 def test_compiled_loops_compute_each_snake_once_and_index_without_dividing_by_the_length(
-        model_cache):
+        prepared_kernels):
     """Recipe 6 computed the Snake before a 7-tap depthwise convolution once per tap (8 sines
     in one loop), and the decoder's overlap-adds indexed their input modulo a length known only
     at run time (a division per value, in loops left scalar)."""
-    for package, kernels in prepared_kernels().items():
+    for package, kernels in prepared_kernels.items():
         loops = kernels.split('extern "C"')[1:]
         assert len(loops) > 10, package
         assert max(loop.count(".sin()") for loop in loops) <= 3, package

@@ -9,10 +9,7 @@ import pytest
 import torch
 
 from codec_toolkit.snac_forms import depthwise_as_taps, fusable_forms, upsample_as_matmul
-
-
-def relative_error(got, expected) -> float:
-    return float((got - expected).norm() / expected.norm())
+from conftest import relative_error
 
 
 @pytest.mark.parametrize("stride", [2, 3, 4, 8])
