@@ -23,6 +23,7 @@ from codec_toolkit.ncdc import CODEC_NAMES, KNOWN_MODELS, CodesHeader, read_ncdc
 from codec_toolkit.runtime import (DecodeOptions, Decoded, EncodeOptions, chunk_samples,
                                    fold_weight_norm, from_hub, release_memory, trim)
 from codec_toolkit.snac_backends import snac_graphs
+from codec_toolkit.snac_graph import decoder_head, run_decoder
 
 
 def load_snac(model_id: str, device: str = "cpu"):
@@ -93,7 +94,7 @@ class SnacRunner:
     ENCODER_CONTEXT = 8192  # samples; the encoder's receptive field is about 5,000 each side
     # Latent frames. The decoder's reach is 9 to 12 frames each side (snac_24khz chunked against
     # whole: 12 gives float rounding, 8 does not); 16 keeps a margin. 32 made each window of a
-    # 24 kHz decode 6 % longer for nothing; 32/44 kHz round it up to their attention unit anyway.
+    # 24 kHz decode 6 % longer for nothing; 32/44 kHz round it up to their attention unit.
     DECODER_CONTEXT = 16
 
     def __init__(self, model, chunk_seconds: float | None = None, device: str = "cpu",
@@ -108,11 +109,15 @@ class SnacRunner:
         units = max(1, round(samples / self.hop / self.unit))
         self.chunk = units * self.unit
         # Local attention mixes whole windows, so an edge effect anywhere in a window reaches all
-        # of it: the margins cover one window more than the convolutions' reach.
+        # of it: the margins cover one window more than the convolutions' reach. The decoder's
+        # attention comes after a head of a few frames' reach, which gets its own context
+        # instead (snac_graph.run_decoder): its margins need cover only the layers after it.
         window = model.attn_window_size or 0
         encoder_frames = math.ceil(self.ENCODER_CONTEXT / self.hop) + window
         self.encoder_margin = math.ceil(encoder_frames / self.unit) * self.unit
-        self.decoder_margin = math.ceil((self.DECODER_CONTEXT + window) / self.unit) * self.unit
+        self.head = decoder_head(model)
+        decoder_frames = self.DECODER_CONTEXT + (0 if self.head else window)
+        self.decoder_margin = math.ceil(decoder_frames / self.unit) * self.unit
         self._noise_origin = 0  # latent frame at which the running decoder chunk starts
         self._install_positional_noise()
 
@@ -167,21 +172,37 @@ class SnacRunner:
 
         frames = len(codes[0]) * self.strides[0]
         for start, stop, lo, hi in self._spans(frames, self.decoder_margin):
-            window = [torch.from_numpy(np.ascontiguousarray(c[lo // s: hi // s]))[None]
-                      .to(self.device) for c, s in zip(codes, self.strides)]
             with torch.inference_mode():
-                z = self.model.quantizer.from_codes(window)
+                z = self._latent(codes, frames, lo, hi)
                 if self.graphs:
                     noise = [counter_normal(key, lo * scale, (hi - lo) * scale)
                              for key, scale in self.noise_blocks]
                     wav = self.graphs.decode(z.numpy(), noise)
                 else:
                     self._noise_origin = lo
-                    wav = self.model.decoder(z)[0, 0].cpu().numpy()
+                    wav = run_decoder(self.model, z, self.head)[0, 0].cpu().numpy()
             release_memory()
             if progress:
                 progress((stop - start) * self.hop)
             yield wav[(start - lo) * self.hop: (stop - lo) * self.hop]
+
+    def _latent(self, codes: tp.Sequence[np.ndarray], frames: int, lo: int, hi: int):
+        """The latent of frames [lo, hi) and the decoder head's reach on each side, which is
+        zeros past the file's ends, as the head's zero padding has it in a whole-file decode."""
+        import torch
+        import torch.nn.functional as F
+
+        reach = self.head[1] if self.head else 0
+        step = self.strides[0]  # the coarsest level's: code windows start on its frames
+        extra = math.ceil(reach / step) * step
+        first, last = max(0, lo - extra), min(frames, hi + extra)
+        window = [torch.from_numpy(np.ascontiguousarray(c[first // s: last // s]))[None]
+                  .to(self.device) for c, s in zip(codes, self.strides)]
+        z = self.model.quantizer.from_codes(window)  # frames [first, last)
+        if not reach:
+            return z
+        z = F.pad(z, (extra - (lo - first), extra - (last - hi)))  # [lo - extra, hi + extra)
+        return z[..., extra - reach: z.shape[-1] - (extra - reach)].contiguous()
 
     def _install_positional_noise(self) -> None:
         from snac.layers import DecoderBlock, NoiseBlock

@@ -28,8 +28,9 @@ from codec_toolkit.snac_forms import fusable_forms
 
 # Of the compilation below, part of the cache key. 4: snac_forms; 5: their upsampling product
 # with the weights on the left; 6: loops that take the run's thread count (DYNAMIC_THREADS);
-# 7: the forms' `stored` values (the same output, bit for bit, in less time).
-RECIPE = 7
+# 7: the forms' `stored` values (the same output, bit for bit, in less time); 8: the decoder's
+# latent holds its head's context (snac_graph.run_decoder).
+RECIPE = 8
 
 # Inductor otherwise writes the compiling process's thread count into the code: compiled at one
 # thread (`--prepare`, TORCH_THREADS' default) its loops never ran in parallel, and a decoder
@@ -63,15 +64,18 @@ class SnacCompiled:
         import torch
 
         with torch.inference_mode():
-            x = torch.from_numpy(samples)[None, None]
+            x = torch.from_numpy(np.ascontiguousarray(samples))[None, None]
             return self._runner("encoder").boxed_run([x])[0].numpy()
 
     def decode(self, latent: np.ndarray, noise: list[np.ndarray]) -> np.ndarray:
         """Latent [1, C, F] and one noise array per noise block -> samples [F x hop]."""
         import torch
 
+        # The compiled code takes every input to be contiguous and reads a strided one wrongly,
+        # without a word.
+        inputs = [latent, *(n[None, None] for n in noise)]
         with torch.inference_mode():
-            inputs = [torch.from_numpy(latent), *(torch.from_numpy(n)[None, None] for n in noise)]
+            inputs = [torch.from_numpy(np.ascontiguousarray(x)) for x in inputs]
             return self._runner("decoder").boxed_run(inputs)[0][0, 0].numpy()
 
 

@@ -1,6 +1,7 @@
 """SNAC's encoder and decoder networks as standalone graphs, what the ONNX and compiled
 backends build from: the decoder's noise becomes inputs (fed from `counter_normal`, as the torch
-path draws it), and the time axis is dynamic in steps of the model's padding unit.
+path draws it), and the time axis is dynamic in steps of the model's padding unit. A decoder with
+local attention takes its head's context on each side as well (`run_decoder`).
 
 torch and snac are imported inside the functions that use them.
 """
@@ -47,6 +48,8 @@ def part_graph(model, part: str):
                 {"x": {2: frames * (unit * hop)}})
 
     blocks, scales = _noise_blocks(model), noise_scales(model)
+    head = decoder_head(model)
+    reach = head[1] if head else 0
 
     class Decoder(torch.nn.Module):
         def __init__(self):
@@ -56,11 +59,48 @@ def part_graph(model, part: str):
         def forward(self, z, *noise):
             for block, values in zip(blocks, noise):
                 block.forward = functools.partial(_noise_from_input, block, values)
-            return self.decoder(z)
+            return run_decoder(model, z, head)
 
-    args = (torch.zeros(1, model.latent_dim, n), *(torch.zeros(1, 1, n * s) for s in scales))
-    shapes = {"z": {2: frames * unit}, "noise": tuple({2: frames * (unit * s)} for s in scales)}
+    args = (torch.zeros(1, model.latent_dim, n + 2 * reach),
+            *(torch.zeros(1, 1, n * s) for s in scales))
+    shapes = {"z": {2: frames * unit + 2 * reach},
+              "noise": tuple({2: frames * (unit * s)} for s in scales)}
     return Decoder().eval(), args, ["z", *(f"n{i}" for i in range(len(scales)))], shapes
+
+
+def decoder_head(model) -> tuple[int, int] | None:
+    """(layers, reach) of the decoder's head, the layers before its local attention: how many
+    there are and how many latent frames their convolutions reach on each side. None without
+    attention, or where a convolution of the head does not pad by its reach."""
+    import torch
+    from snac.attention import LocalMHA
+
+    layers = list(model.decoder.model)
+    index = next((i for i, layer in enumerate(layers) if isinstance(layer, LocalMHA)), None)
+    if index is None:
+        return None
+    convs = [m for layer in layers[:index] for m in layer.modules()
+             if isinstance(m, torch.nn.Conv1d)]
+    reaches = [conv.dilation[0] * (conv.kernel_size[0] - 1) // 2 for conv in convs]
+    if any(conv.stride[0] != 1 or conv.padding != (reach,) for conv, reach in zip(convs, reaches)):
+        return None
+    return index, sum(reaches)
+
+
+def run_decoder(model, z, head: tuple[int, int] | None):
+    """`model.decoder` on a latent that holds the head's reach of context on each side (zeros
+    past the file's ends), cut off once the head has used it. Local attention mixes whole
+    windows, so without that context the first and last window of a chunk would be off, and a
+    chunk's margins would need a window more (64 latent frames a side instead of 32)."""
+    if not head:
+        return model.decoder(z)
+    index, reach = head
+    x = z
+    for i, layer in enumerate(model.decoder.model):
+        if i == index:
+            x = x[..., reach:x.shape[-1] - reach]
+        x = layer(x)
+    return x
 
 
 @contextlib.contextmanager

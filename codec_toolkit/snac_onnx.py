@@ -23,7 +23,7 @@ class SnacGraphs:
     decoder's noise becomes inputs, fed from `counter_normal` like the torch path.
     Results differ from torch's by float rounding (about 1e-6 relative)."""
 
-    VERSION = 1  # of the export recipe below: part of the cache key
+    VERSION = 2  # of the export recipe below, part of the cache key. 2: run_decoder's context
 
     def __init__(self, model, threads: int):
         import onnxruntime

@@ -143,6 +143,15 @@ def test_snac_decoded_audio_does_not_depend_on_the_chunk_size(snac24_decodes):
     assert rel_l2(small, large) < 1e-5
 
 
+def test_the_32khz_decoder_needs_one_attention_window_of_margin_not_two(snac_model):
+    # Its head (a 7-tap depthwise and a 1x1 convolution before the attention) is given its
+    # own 3 frames of context on each side, so the attention's first and last windows in a
+    # chunk see what they see in a whole-file decode (tests/test_models.py decodes in chunks).
+    runner = SnacRunner(snac_model("32khz"))
+    assert runner.head == (2, 3)
+    assert runner.decoder_margin == runner.unit == 32
+
+
 @pytest.mark.parametrize("variant", ["24khz", "32khz"])
 def test_snac_runs_every_chunk_over_a_window_of_one_length_with_its_context(variant,
                                                                           snac_model):

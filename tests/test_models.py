@@ -193,6 +193,26 @@ def test_onnx_and_compiled_decode_match_the_models_own_decode_to_float_rounding(
     assert np.linalg.norm(restored - direct) / np.linalg.norm(direct) < 1e-5
 
 
+@pytest.mark.parametrize("backend", ["torch", "onnx", "compiled"])
+def test_a_32khz_decode_in_chunks_matches_the_models_own_whole_file_decode(backend, tmp_path):
+    # Local attention in the decoder: chunks of one window (32 latent frames) with a margin
+    # of one window, so every chunk's first and last windows need the head's context.
+    from snac import SNAC
+
+    model_id = "hubertsiuzdak/snac_32khz"
+    frames = 256
+    rng = np.random.default_rng(8)
+    codes = [rng.integers(0, 4096, size=frames // s) for s in (8, 4, 2, 1)]
+    length = frames * 384 - 100
+    path = write_ncdc_file(tmp_path / "in.snac",
+                           CodesHeader("snac", model_id, 32000, 32000, length, 12), codes)
+    decode("--backend", backend, "--chunk-seconds", "0.4", path, tmp_path / "out.wav")
+    restored, _ = read_wav(tmp_path / "out.wav")
+
+    direct = toolkit_noise_decode(SNAC.from_pretrained(model_id), codes)[:length]
+    assert np.linalg.norm(restored - direct) / np.linalg.norm(direct) < 1e-5
+
+
 @pytest.mark.parametrize("backend", ["onnx", "compiled"])
 def test_onnx_and_compiled_encode_give_the_codes_of_the_models_own_encode(
         signal, write_wav, backend, tmp_path):

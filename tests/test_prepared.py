@@ -232,6 +232,26 @@ def test_a_compiled_run_leaves_no_unpacked_package_in_tmp(snac_clip, tmp_path, h
     assert unpacked_packages() - before == set()
 
 
+def test_a_compiled_network_reads_a_strided_input_as_the_values_it_holds(model_cache):
+    # The compiled code takes its inputs to be contiguous: handed a strided latent (a view cut
+    # out of a longer one) it read other values, silently (a 32 kHz decode 0.33 off).
+    from codec_toolkit.snac import load_snac
+    from codec_toolkit.snac_backends import snac_graphs
+    from codec_toolkit.snac_graph import noise_scales
+
+    model = load_snac("hubertsiuzdak/snac_24khz")
+    graphs = snac_graphs(model, "compiled", "cpu", 2)
+    rng = np.random.default_rng(4)
+    frames = 64
+    wider = rng.standard_normal((1, model.latent_dim + 8, frames + 6), dtype=np.float32)
+    latent = wider[:, 8:, 3:-3]
+    assert not latent.flags.c_contiguous
+    noise = [rng.standard_normal(frames * scale, dtype=np.float32)
+             for scale in noise_scales(model)]
+    assert np.array_equal(graphs.decode(latent, noise),
+                          graphs.decode(np.ascontiguousarray(latent), noise))
+
+
 def unpacked_packages() -> set:
     return set(Path("/tmp").glob("*/.*-compiled-*"))
 
