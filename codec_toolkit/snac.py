@@ -235,7 +235,7 @@ class SnacAdapter:
                                f"needs {model.sampling_rate} Hz (SNAC_SAMPLE_RATE)")
         if len(samples) == 0:
             raise BadInput("no audio samples to encode")
-        graphs = snac_graphs(model, opts.backend, opts.device, opts.threads)
+        graphs = snac_graphs(model, opts.backend, opts.device, opts.threads, ("encoder",))
         runner = SnacRunner(model, opts.chunk_seconds, opts.device, graphs)
         codes = runner.encode(samples, opts.progress)
         header = CodesHeader("snac", model_id, int(model.sampling_rate),
@@ -264,7 +264,7 @@ class SnacAdapter:
             raise BadInput(f"the file's codes are for {recorded_rate} Hz, model {model_id} "
                            f"runs at {rate} Hz")
         self._check_codes(codes, model, model_id)
-        graphs = snac_graphs(model, opts.backend, opts.device, opts.threads)
+        graphs = snac_graphs(model, opts.backend, opts.device, opts.threads, ("decoder",))
         runner = SnacRunner(model, opts.chunk_seconds, opts.device, graphs)
         held = len(codes[0]) * runner.strides[0] * runner.hop
         length = meta.get("length") or held

@@ -15,9 +15,11 @@ from codec_toolkit.runtime import knob
 from codec_toolkit.snac_graph import PARTS
 
 
-def snac_graphs(model, backend: str, device: str, threads: int):
-    """The compiled or ONNX graphs for `model` when `backend` asks for them or allows them
-    ('auto', on the CPU), else None: the torch path."""
+def snac_graphs(model, backend: str, device: str, threads: int, parts: tuple = PARTS):
+    """The compiled or ONNX graphs of `model`'s networks `parts` when `backend` asks for them or
+    allows them ('auto', on the CPU), else None: the torch path. Only those networks are checked
+    and prepared: an encode has no use for the decoder (hashing it cost a 32 kHz encode 0.17 s,
+    and compiling it on first use as long as the encoder)."""
     if backend == "torch" or (backend == "auto" and device != "cpu"):
         return None
     if device != "cpu":  # both engines' artifacts are built for the CPU
@@ -26,7 +28,7 @@ def snac_graphs(model, backend: str, device: str, threads: int):
                        f"{knob('MODEL_BACKEND', '--backend', 'torch')} or auto)")
     if backend in ("auto", "compiled"):
         try:
-            return _compiled_once(model, retry=backend == "compiled")
+            return _compiled_once(model, backend == "compiled", parts)
         except ImportError as exc:
             if backend == "compiled":
                 raise MissingPackage(f"MODEL_BACKEND=compiled needs the Python package "
@@ -35,7 +37,7 @@ def snac_graphs(model, backend: str, device: str, threads: int):
             if backend == "compiled":
                 raise _compile_error(exc) from None
     try:
-        return _onnx_once(model, threads)
+        return _onnx_once(model, threads, parts)
     except ImportError as exc:
         if backend == "onnx":
             raise MissingPackage(f"MODEL_BACKEND=onnx needs the Python package {exc.name} "
@@ -81,14 +83,14 @@ def _compile_error(exc: Exception) -> Exception:
 
 
 @functools.lru_cache(maxsize=4)
-def _compiled_once(model, retry: bool):
+def _compiled_once(model, retry: bool, parts: tuple):
     from codec_toolkit.snac_compiled import SnacCompiled
 
-    return SnacCompiled(model, retry)
+    return SnacCompiled(model, retry, parts)
 
 
 @functools.lru_cache(maxsize=4)
-def _onnx_once(model, threads: int):
+def _onnx_once(model, threads: int, parts: tuple):
     from codec_toolkit.snac_onnx import SnacGraphs
 
-    return SnacGraphs(model, threads)
+    return SnacGraphs(model, threads, parts)

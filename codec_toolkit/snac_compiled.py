@@ -42,10 +42,10 @@ DYNAMIC_THREADS = {"cpp.dynamic_threads": True}
 class SnacCompiled:
     """SNAC's two networks as AOTInductor packages; same interface as `SnacGraphs`."""
 
-    def __init__(self, model, retry: bool = True):
-        # Both packages are checked now, so that a failure shows before any work; each is
-        # loaded when first run (a decode needs only the decoder: 0.5 s less).
-        self.paths = {part: compiled_package(model, part, retry) for part in snac_graph.PARTS}
+    def __init__(self, model, retry: bool = True, parts: tuple = snac_graph.PARTS):
+        # The packages are checked now, so that a failure shows before any work; each is
+        # loaded when first run.
+        self.paths = {part: compiled_package(model, part, retry) for part in parts}
         self.runners = {}
 
     def _runner(self, part: str):

@@ -25,7 +25,7 @@ class SnacGraphs:
 
     VERSION = 2  # of the export recipe below, part of the cache key. 2: run_decoder's context
 
-    def __init__(self, model, threads: int):
+    def __init__(self, model, threads: int, parts: tuple = snac_graph.PARTS):
         import onnxruntime
 
         self.options = onnxruntime.SessionOptions()
@@ -35,8 +35,8 @@ class SnacGraphs:
         # No arena: memory goes back after each chunk. With it, a 1-hour snac_32khz encode grew
         # to 3.4 GB (1.9 GB after one minute); shrinking it after each run still grew.
         self.options.enable_cpu_mem_arena = False
-        self.paths = {part: onnx_file(model, part) for part in snac_graph.PARTS}
-        self.sessions = {}  # each made when first run: a decode needs only the decoder
+        self.paths = {part: onnx_file(model, part) for part in parts}
+        self.sessions = {}  # each made when first run
 
     def _session(self, part: str):
         import onnxruntime

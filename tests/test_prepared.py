@@ -252,6 +252,27 @@ def test_a_compiled_network_reads_a_strided_input_as_the_values_it_holds(model_c
                           graphs.decode(np.ascontiguousarray(latent), noise))
 
 
+@pytest.mark.parametrize("helper, needed, output", [("encode_ecdc.py", "encoder", "again.snac"),
+                                                     ("decode_ecdc.py", "decoder", "out.wav")])
+def test_a_run_checks_and_prepares_only_the_network_it_runs(snac_clip, tmp_path, helper, needed,
+                                                           output):
+    # An encode has no use for the decoder: checking its package cost a 32 kHz encode 0.17 s
+    # (a sha256 of 155 MB), and on a cold cache compiling it took as long as the encoder.
+    xdg = tmp_path / "xdg"
+    [package] = [path for path in copy_snac24_artifacts("compiled", xdg)
+                 if _key_of(path)["recipe"] == snac_compiled.RECIPE
+                 and _key_of(path)["part"] == needed]
+    for other in set(package.parent.iterdir()) - {package, Path(f"{package}.json")}:
+        other.unlink()
+    source = snac_clip if helper == "decode_ecdc.py" else snac_clip.with_suffix(".wav")
+
+    result = run_helper(helper, "--backend", "compiled", source, tmp_path / output,
+                        XDG_CACHE_HOME=str(xdg))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # nothing prepared
+    assert sorted(package.parent.iterdir()) == [package, Path(f"{package}.json")]
+
+
 def unpacked_packages() -> set:
     return set(Path("/tmp").glob("*/.*-compiled-*"))
 
