@@ -29,8 +29,10 @@ from codec_toolkit.snac_forms import fusable_forms
 # Of the compilation below, part of the cache key. 4: snac_forms; 5: their upsampling product
 # with the weights on the left; 6: loops that take the run's thread count (DYNAMIC_THREADS);
 # 7: the forms' `stored` values (the same output, bit for bit, in less time); 8: the decoder's
-# latent holds its head's context (snac_graph.run_decoder).
-RECIPE = 8
+# latent holds its head's context (snac_graph.run_decoder); the decoder's 9: its convolutions of
+# kernel 1 as matrix products. Per network, so that the encoder's package, unchanged, is not
+# compiled again.
+RECIPE = {"encoder": 8, "decoder": 9}
 
 # Inductor otherwise writes the compiling process's thread count into the code: compiled at one
 # thread (`--prepare`, TORCH_THREADS' default) its loops never ran in parallel, and a decoder
@@ -109,7 +111,7 @@ def compiled_package(model, part: str, retry: bool = True) -> str:
     """The path of `part`'s package for this model's architecture, compiled when missing."""
     import torch
 
-    parts = {"recipe": RECIPE, "part": part, "machine": prepared.machine(),
+    parts = {"recipe": RECIPE[part], "part": part, "machine": prepared.machine(),
              "weights": prepared.file_digest(model.toolkit_weights),
              "architecture": snac_graph.architecture(model, part)}
     if compiler() is None and not prepared.is_valid(
@@ -134,7 +136,7 @@ def _compile(model, part: str, path: str) -> None:
     scratch = tempfile.mkdtemp(prefix=".inductor-", dir=os.path.dirname(path))
     logging.disable(logging.WARNING)  # inductor's notes about CUDA are not for our users
     try:
-        with snac_graph.tracing(model), fusable_forms(model), torch.no_grad(), \
+        with snac_graph.tracing(model), fusable_forms(model, part), torch.no_grad(), \
                 fresh_cache(dir=scratch), inductor.patch({"freezing": True, **DYNAMIC_THREADS}), \
                 contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             exported = torch.export.export(module, args, dynamic_shapes=shapes)

@@ -194,7 +194,7 @@ def test_a_damaged_compiled_package_is_rebuilt_and_decodes_like_torch(snac_clip,
     # Packages of an earlier recipe may lie beside today's in a long-lived model cache.
     [package] = [path for path in copy_snac24_artifacts("compiled", tmp_path / "xdg")
                  if _key_of(path)["part"] == "decoder"
-                 and _key_of(path)["recipe"] == snac_compiled.RECIPE]
+                 and _key_of(path)["recipe"] == snac_compiled.RECIPE["decoder"]]
     data = bytearray(package.read_bytes())
     data[len(data) // 2] ^= 0xFF
     package.write_bytes(bytes(data))
@@ -260,7 +260,7 @@ def test_a_run_checks_and_prepares_only_the_network_it_runs(snac_clip, tmp_path,
     # (a sha256 of 155 MB), and on a cold cache compiling it took as long as the encoder.
     xdg = tmp_path / "xdg"
     [package] = [path for path in copy_snac24_artifacts("compiled", xdg)
-                 if _key_of(path)["recipe"] == snac_compiled.RECIPE
+                 if _key_of(path)["recipe"] == snac_compiled.RECIPE[needed]
                  and _key_of(path)["part"] == needed]
     for other in set(package.parent.iterdir()) - {package, Path(f"{package}.json")}:
         other.unlink()
@@ -324,9 +324,9 @@ def test_prepare_builds_every_backend_of_the_named_model_and_says_so(model_cache
 
 
 @pytest.fixture(scope="module")
-def prepared_kernels(model_cache) -> dict:
-    """The generated C++ loops of today's compiled SNAC packages, prepared at one thread as
-    `--prepare` does by default, by package."""
+def prepared_sources(model_cache) -> dict:
+    """The generated C++ of today's compiled SNAC packages, prepared at one thread as
+    `--prepare` does by default: {package: {"kernel": its loops, "wrapper": the calls}}."""
     import zipfile
 
     result = run_helper("encode_ecdc.py", "--prepare", "--threads", "1", "--model",
@@ -334,14 +334,22 @@ def prepared_kernels(model_cache) -> dict:
     assert result.returncode == 0, result.stderr
     packages = [path for path in (MODEL_CACHE / "xdg" / "neural-codec-toolkit" / "compiled"
                                   ).glob("*.pt2")
-                if _key_of(path)["recipe"] == snac_compiled.RECIPE]
+                if _key_of(path)["recipe"] == snac_compiled.RECIPE[_key_of(path)["part"]]]
     assert {_key_of(path)["part"] for path in packages} >= {"encoder", "decoder"}
-    kernels = {}
+    sources = {}
     for package in packages:
         with zipfile.ZipFile(package) as archive:
-            [kernels[package]] = [archive.read(name).decode() for name in archive.namelist()
-                                  if name.endswith(".kernel.cpp")]
-    return kernels
+            sources[package] = {kind: source for kind in ("kernel", "wrapper")
+                                for [source] in [[archive.read(name).decode()
+                                                  for name in archive.namelist()
+                                                  if name.endswith(f".{kind}.cpp")]]}
+    return sources
+
+
+@pytest.fixture(scope="module")
+def prepared_kernels(prepared_sources) -> dict:
+    """The generated C++ loops of today's compiled SNAC packages, by package."""
+    return {package: source["kernel"] for package, source in prepared_sources.items()}
 
 
 def test_compiled_loops_take_the_runs_thread_count_not_the_compiling_processs(prepared_kernels):
@@ -363,6 +371,23 @@ def test_compiled_loops_compute_each_snake_once_and_index_without_dividing_by_th
         assert len(loops) > 10, package
         assert max(loop.count(".sin()") for loop in loops) <= 3, package
         assert not re.search(r"% static_cast<int64_t>\([^;]*ks[0-9]", kernels), package
+
+
+def test_the_compiled_decoders_kernel_1_convolutions_are_matrix_products(prepared_sources):
+    """oneDNN ran them on channel-first activations at a third of the rate (recipe 8: 18 of
+    the snac24 decoder's 19 convolutions); the last layer (to one channel) stays oneDNN's. The
+    encoder's package keeps its convolutions: it is compiled as it was."""
+    counted = set()
+    for package, source in prepared_sources.items():
+        key = _key_of(package)
+        convolutions = source["wrapper"].count("aoti_torch_cpu_convolution(")
+        if key["part"] == "decoder":
+            assert convolutions == 1, package
+            assert source["wrapper"].count("aoti_torch_cpu_bmm_out(") > 10, package
+        else:
+            assert convolutions > 10, package
+        counted.add(key["part"])
+    assert counted == {"encoder", "decoder"}
 
 
 def test_a_failed_compilation_still_prepares_onnx_and_names_the_compilers_error(

@@ -8,7 +8,8 @@ import math
 import pytest
 import torch
 
-from codec_toolkit.snac_forms import depthwise_as_taps, fusable_forms, upsample_as_matmul
+from codec_toolkit.snac_forms import (depthwise_as_taps, fusable_forms, pointwise_as_matmul,
+                                     upsample_as_matmul)
 from conftest import relative_error
 
 
@@ -40,6 +41,17 @@ def test_depthwise_convolution_as_shifted_products_equals_the_convolution(
     assert relative_error(got, expected) < 1e-6
 
 
+@pytest.mark.parametrize("bias", [True, False])  # a residual unit's last layer, a noise block's
+def test_a_kernel_1_convolution_as_a_matrix_product_equals_the_convolution(bias):
+    torch.manual_seed(bias)
+    conv = torch.nn.Conv1d(12, 9, 1, bias=bias)
+    x = torch.randn(2, 12, 50)
+    with torch.no_grad():
+        expected, got = conv(x), pointwise_as_matmul(conv, x)
+    assert got.shape == expected.shape
+    assert relative_error(got, expected) < 1e-6
+
+
 def test_snac_in_these_forms_encodes_and_decodes_alike_and_gets_its_layers_back():
     from snac import SNAC
 
@@ -55,14 +67,18 @@ def test_snac_in_these_forms_encodes_and_decodes_alike_and_gets_its_layers_back(
             return model.encoder(audio), model.decoder(latent)
 
     expected = run()
-    swapped = [m for m in model.modules()
-               if isinstance(m, (torch.nn.Conv1d, torch.nn.ConvTranspose1d))
-               and (m.groups > 1 or isinstance(m, torch.nn.ConvTranspose1d))]
-    with fusable_forms(model):
-        assert all("forward" in m.__dict__ for m in swapped)
-        # 12 residual units, the encoder's last and the decoder's first layer, 2 upsamplings
-        assert len(swapped) == 12 + 2 + 2
+    with fusable_forms(model, "encoder"), fusable_forms(model, "decoder"):
+        swapped = {part: [m for m in getattr(model, part).modules() if "forward" in m.__dict__]
+                   for part in ("encoder", "decoder")}
         got = run()
-    assert not any("forward" in m.__dict__ for m in swapped)
+    assert not any("forward" in m.__dict__ for m in model.modules())
+    kernel_1 = [m for m in swapped["decoder"] if isinstance(m, torch.nn.Conv1d)
+                and m.kernel_size == (1,)]
+    # Each network: 6 residual units' depthwise layers and one more (the encoder's last layer,
+    # the decoder's first); the decoder's 2 upsamplings and 9 layers of kernel 1 (in 6 residual
+    # units, 2 noise blocks, and after its first layer). The encoder's kernel-1 layers stay.
+    assert len(swapped["encoder"]) == 6 + 1
+    assert len(swapped["decoder"]) == 6 + 1 + 2 + len(kernel_1)
+    assert len(kernel_1) == 6 + 2 + 1
     for part, (g, e) in enumerate(zip(got, expected)):
         assert relative_error(g, e) < 1e-6, ("encoder", "decoder")[part]
