@@ -374,8 +374,8 @@ def test_compiled_loops_compute_each_snake_once_and_index_without_dividing_by_th
 
 
 def test_the_compiled_decoders_kernel_1_convolutions_are_matrix_products(prepared_sources):
-    """oneDNN ran them on channel-first activations at a third of the rate (recipe 8: 18 of
-    the snac24 decoder's 19 convolutions); the last layer (to one channel) stays oneDNN's. The
+    """oneDNN ran them on channel-first activations at a third of the rate (recipe 8: 17 of
+    the snac24 decoder's 18 convolutions); the last layer (to one channel) stays oneDNN's. The
     encoder's package keeps its convolutions: it is compiled as it was."""
     counted = set()
     for package, source in prepared_sources.items():
