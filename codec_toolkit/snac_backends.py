@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import functools
 
-from codec_toolkit.errors import (BadValue, CodecFailure, MissingDependency, MissingPackage,
-                                  first_line)
-from codec_toolkit.prepared import PreparationFailed
+from codec_toolkit import aoti
+from codec_toolkit.errors import BadValue, CodecFailure, MissingPackage, first_line
 from codec_toolkit.runtime import knob
 from codec_toolkit.snac_graph import PARTS
 
@@ -35,7 +34,7 @@ def snac_graphs(model, backend: str, device: str, threads: int, parts: tuple = P
                                      f"{exc.name}") from None
         except Exception as exc:  # noqa: BLE001 - auto goes on to ONNX Runtime, then torch
             if backend == "compiled":
-                raise _compile_error(exc) from None
+                raise aoti.failure(exc, "SNAC's networks", "SNAC's compiled networks") from None
     try:
         return _onnx_once(model, threads, parts)
     except ImportError as exc:
@@ -56,13 +55,13 @@ def prepare(model) -> tuple[list[str], list[Exception]]:
     from codec_toolkit import snac_compiled, snac_onnx
 
     ready, failed = [], []
-    if snac_compiled.compiler() is not None:
+    if aoti.compiler() is not None:
         try:
             ready += [snac_compiled.compiled_package(model, part) for part in PARTS]
         except ImportError:
             raise
         except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
-            failed.append(_compile_error(exc))
+            failed.append(aoti.failure(exc, "SNAC's networks", "SNAC's compiled networks"))
     try:
         import onnxruntime  # noqa: F401 - only whether it is there
     except ImportError:
@@ -74,12 +73,6 @@ def prepare(model) -> tuple[list[str], list[Exception]]:
     except Exception as exc:  # noqa: BLE001
         failed.append(CodecFailure(f"cannot export SNAC's networks to ONNX: {first_line(exc)}"))
     return ready, failed
-
-
-def _compile_error(exc: Exception) -> Exception:
-    if isinstance(exc, PreparationFailed) or "compiler" in str(exc):
-        return MissingDependency(f"cannot compile SNAC's networks: {first_line(exc)}")
-    return CodecFailure(f"cannot run SNAC's compiled networks: {first_line(exc)}")
 
 
 @functools.lru_cache(maxsize=4)

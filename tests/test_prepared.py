@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from conftest import MODEL_CACHE, ROOT, read_wav, subprocess_env
-from codec_toolkit import prepared, snac_compiled
+from codec_toolkit import aoti, prepared, snac_compiled
 
 PARTS = {"recipe": 1, "part": "decoder", "model": "test"}
 
@@ -334,7 +334,7 @@ def prepared_sources(model_cache) -> dict:
     assert result.returncode == 0, result.stderr
     packages = [path for path in (MODEL_CACHE / "xdg" / "neural-codec-toolkit" / "compiled"
                                   ).glob("*.pt2")
-                if _key_of(path)["recipe"] == snac_compiled.RECIPE[_key_of(path)["part"]]]
+                if snac_compiled.RECIPE.get(_key_of(path)["part"]) == _key_of(path)["recipe"]]
     assert {_key_of(path)["part"] for path in packages} >= {"encoder", "decoder"}
     sources = {}
     for package in packages:
@@ -417,9 +417,9 @@ def test_a_compilation_out_of_disk_space_says_so_in_one_line():
     full = CppCompileError(["g++", "model.weights.S", "-o", "model.weights.o"], (
         "/tmp/cc6sOjbg.s: Assembler messages:\n/tmp/cc6sOjbg.s: Fatal error: can't fill 256 "
         "bytes in section .lrodata of model.weights.o: 'No space left on device'\n"))
-    assert snac_compiled.compile_failure(str(full), "/cache/compiled") == (
+    assert aoti.compile_failure(str(full), "/cache/compiled") == (
         f"C++ compile error: no space left on device (the compiler writes to /cache/compiled "
         f"and {tempfile.gettempdir()})")
     flags = CppCompileError(["g++", "-Wno-error=x", "model.cpp"], "model.cpp:1:1: error: boom")
-    assert snac_compiled.compile_failure(str(flags), "/c") == (
+    assert aoti.compile_failure(str(flags), "/c") == (
         "C++ compile error: model.cpp:1:1: error: boom")
