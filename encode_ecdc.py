@@ -50,9 +50,10 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         "is checked; --model vouches for a SNAC or Mimi model outside the known "
                         "set")
     parser.add_argument("--prepare", action="store_true",
-                        help="build the compiled and ONNX networks of SNAC (--model, default: "
-                        "each known SNAC model in the cache) now, for machines prepared ahead "
-                        "of use; otherwise the first encode or decode builds them (once)")
+                        help="build the compiled and ONNX networks of SNAC and Mimi's compiled "
+                        "encoder (--model, default: each known SNAC and Mimi model in the "
+                        "cache; Mimi's for --codebooks, default 8) now, for machines prepared "
+                        "ahead of use; otherwise the first encode or decode builds them (once)")
     parser.add_argument("--codec", choices=sorted(nc.CODECS),
                         help="codec to use (default: from OUTPUT's extension)")
     parser.add_argument("--bitrate", choices=BITRATES, default="1.5",
@@ -134,20 +135,19 @@ def main(argv: list[str] | None = None) -> int:
         audio.write_atomically(output, buffer.getvalue())
 
     def prepare() -> int:
-        from codec_toolkit import snac, snac_backends
-
         runtime.run_options(args, None)
         failed = 0
-        for model_id in [args.model] if args.model else ncdc.KNOWN_MODELS["snac"]:
+        for codec, model_id in models_to_prepare():
             start = time.monotonic()
             try:
-                ready, failures = snac_backends.prepare(snac.load_snac(model_id))
+                ready, failures = prepare_model(codec, model_id)
             except errors.ToolkitError as exc:
                 if args.model:
                     raise
                 ready, failures = [], [exc]
             if ready:
-                print(f"{prog}: {model_id}: {len(ready)} networks ready in "
+                networks = f"{len(ready)} network{'s' * (len(ready) > 1)}"
+                print(f"{prog}: {model_id}: {networks} ready in "
                       f"{time.monotonic() - start:.1f} s", file=sys.stderr)
             if failures and args.model:
                 raise failures[0]
@@ -155,6 +155,36 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{prog}: {model_id}: not prepared: {exc}", file=sys.stderr)
             failed += bool(failures)
         return errors.EXIT_MISSING_DEPENDENCY if failed else 0
+
+    def models_to_prepare() -> list[tuple[str, str]]:
+        """(codec, model) pairs: --model's (Mimi when --codec says so or the model is a known
+        Mimi model, else SNAC), or every known SNAC and Mimi model."""
+        if args.model:
+            mimi = args.codec == "mimi" or args.model in ncdc.KNOWN_MODELS["mimi"]
+            return [("mimi" if mimi else "snac", args.model)]
+        return [(codec, model_id) for codec in ("snac", "mimi")
+                for model_id in ncdc.KNOWN_MODELS[codec]]
+
+    def prepare_model(codec: str, model_id: str) -> tuple[list[str], list[Exception]]:
+        from codec_toolkit import aoti
+
+        if codec == "snac":
+            from codec_toolkit import snac, snac_backends
+
+            return snac_backends.prepare(snac.load_snac(model_id))
+        from codec_toolkit import mimi, mimi_compiled
+
+        model = mimi.load_mimi(model_id)
+        codebooks = mimi.MIMI_CODEBOOKS if args.codebooks is None else args.codebooks
+        if not 1 <= codebooks <= model.config.num_quantizers:
+            raise errors.BadValue(f"{codebooks} codebooks asked for; Mimi model {model_id} has "
+                                  f"1 to {model.config.num_quantizers}")
+        try:
+            return [mimi_compiled.encoder_package(model, model_id, codebooks)], []
+        except ImportError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
+            return [], [aoti.failure(exc, "Mimi's encoder", "Mimi's compiled encoder")]
 
     def body() -> int:
         if args.prepare:

@@ -339,7 +339,7 @@ def over_floor(result: dict, floor: float) -> str:
 
 def preparation_cell(result: dict | None) -> str:
     if result is None:
-        return "-"  # nothing to prepare: EnCodec and Mimi run in torch
+        return "-"  # nothing to prepare: EnCodec runs in torch
     if "seconds" in result:
         return (f"{result['seconds']:.1f} s, {result['mb']:.0f} MB (compiled networks: "
                 f"{result['compiled_s']:.1f} s, {result['compiled_mb']:.0f} MB)")
@@ -380,18 +380,18 @@ def process_caption(args: argparse.Namespace, floor: dict) -> str:
             f"{args.threads} threads). Preparation: `encode_ecdc.py --prepare --model ID`, run "
             f"first, before anything else here used the model, and what it added to "
             f"$XDG_CACHE_HOME/neural-codec-toolkit: the compiled networks and the ONNX exports "
-            f"(the fallback); in brackets the compiled networks' own share, from their "
+            f"(SNAC's fallback; Mimi's encoder is compiled only); in brackets the compiled networks' own share, from their "
             f"manifests." + (" Caches were cold: a fresh XDG_CACHE_HOME and inductor cache "
                              "(TORCHINDUCTOR_CACHE_DIR) for this run." if args.cold else
                              " Caches were the caller's (--warm-cache)."))
 
 
 def preparations(args: argparse.Namespace, codecs: list[str]) -> dict:
-    """{codec: process.prepare's result} of the SNAC codecs, the others None."""
+    """{codec: process.prepare's result} of the SNAC codecs and Mimi, the others None."""
     import process
 
     return {name: process.prepare(CODECS[name][1], args.threads, args.timeout)
-            if CODECS[name][0] == "snac" else None for name in codecs}
+            if CODECS[name][0] in ("snac", "mimi") else None for name in codecs}
 
 
 def process_section(args: argparse.Namespace, codecs: list[str], work: str, calls: dict,

@@ -13,6 +13,7 @@ import typing as tp
 
 import numpy as np
 
+from codec_toolkit import mimi_compiled
 from codec_toolkit.errors import (BadInput, BadValue, CodecFailure, InvalidField,
                                   MissingDependency, RateMismatch, missing_package)
 from codec_toolkit.mimi_forms import decode_seanet, encoder_elus_in_place
@@ -149,22 +150,32 @@ class MimiAdapter:
 
     def encode(self, samples: np.ndarray, out: tp.BinaryIO, opts: EncodeOptions) -> None:
         model_id = opts.model or KNOWN_MODELS["mimi"][0]
-        model = load_mimi(model_id, opts.device)
-        config = model.config
-        if opts.sample_rate is not None and opts.sample_rate != config.sampling_rate:
-            raise RateMismatch(f"the input is at {opts.sample_rate} Hz, Mimi model {model_id} "
-                               f"needs {config.sampling_rate} Hz")
         codebooks = MIMI_CODEBOOKS if opts.codebooks is None else opts.codebooks
-        if not 1 <= codebooks <= config.num_quantizers:
+        # A prepared compiled encoder runs without transformers or the model (mimi_compiled).
+        encoder = mimi_compiled.compiled_or_none(model_id, codebooks, opts.backend, opts.device,
+                                                 opts.chunk_seconds)
+        if encoder is None:
+            model = load_mimi(model_id, opts.device)
+            rate, size, most = (model.config.sampling_rate, model.config.codebook_size,
+                                model.config.num_quantizers)
+        else:
+            facts = encoder.facts
+            rate, size, most = facts["sampling_rate"], facts["codebook_size"], codebooks
+        if opts.sample_rate is not None and opts.sample_rate != rate:
+            raise RateMismatch(f"the input is at {opts.sample_rate} Hz, Mimi model {model_id} "
+                               f"needs {rate} Hz")
+        if not 1 <= codebooks <= most:
             raise BadValue(f"{codebooks} codebooks asked for; Mimi model {model_id} has "
-                           f"1 to {config.num_quantizers} (MIMI_CODEBOOKS)")
+                           f"1 to {most} (MIMI_CODEBOOKS)")
         if len(samples) == 0:
             raise BadInput("no audio samples to encode")
-        codes = MimiRunner(model, opts.chunk_seconds, opts.device).encode(
-            samples, codebooks, opts.progress)
-        header = CodesHeader("mimi", model_id, config.sampling_rate,
-                             opts.source_rate or config.sampling_rate, len(samples),
-                             max(1, math.ceil(math.log2(config.codebook_size))))
+        if encoder is None:
+            encoder = (mimi_compiled.compiled_for(model, model_id, codebooks, opts.backend,
+                                                  opts.device, opts.chunk_seconds)
+                       or MimiRunner(model, opts.chunk_seconds, opts.device))
+        codes = encoder.encode(samples, codebooks, opts.progress)
+        header = CodesHeader("mimi", model_id, rate, opts.source_rate or rate, len(samples),
+                             max(1, math.ceil(math.log2(size))))
         write_ncdc(out, header, list(codes))
 
     def decode(self, path: str, opts: DecodeOptions) -> Decoded:

@@ -94,7 +94,8 @@ def test_mimi_container_records_codec_model_rates_length_and_11_bit_codes(mimi_s
 
 @pytest.mark.parametrize("codebooks", [1, 4, 8, 32])
 def test_mimi_file_size_is_11_bits_per_frame_per_codebook(codebooks, mimi_signal, tmp_path):
-    path = encode_file(mimi_signal, tmp_path, "--codebooks", codebooks)
+    # Torch: with each count, auto would prepare a compiled encoder of its own (40-60 s).
+    path = encode_file(mimi_signal, tmp_path, "--codebooks", codebooks, "--backend", "torch")
     frames = math.ceil(len(mimi_signal) / FRAME)
     payload = math.ceil(frames * codebooks * 11 / 8)
     with open(path, "rb") as fo:
@@ -157,7 +158,8 @@ def test_mimi_round_trip_restores_the_original_length_and_same_bytes_each_time(m
 
 
 def test_mimi_info_reports_the_fields_without_a_model(mimi_signal, tmp_path, cli):
-    path = encode_file(mimi_signal, tmp_path, "--codebooks", 4, "--source-rate", 16000)
+    path = encode_file(mimi_signal, tmp_path, "--codebooks", 4, "--source-rate", 16000,
+                       "--backend", "torch")  # 4 codebooks would prepare a package of its own
     rc, out, err = cli(decode_ecdc.main, "--info", path)
     assert (rc, err) == (0, "")
     fields = dict(line.split("=", 1) for line in out.splitlines())
@@ -262,8 +264,9 @@ def test_missing_transformers_exits_3_with_the_install_command(mimi_signal, writ
     stub.mkdir(parents=True)
     (stub / "__init__.py").write_text(
         "raise ModuleNotFoundError(\"No module named 'transformers'\", name='transformers')\n")
-    result = run_helper(ENCODE, write_wav(mimi_signal), tmp_path / "out.mimi",
-                        PYTHONPATH=str(tmp_path / "stub"))
+    # Torch: the prepared compiled encoder runs without transformers (test_mimi_compiled.py).
+    result = run_helper(ENCODE, "--backend", "torch", write_wav(mimi_signal),
+                        tmp_path / "out.mimi", PYTHONPATH=str(tmp_path / "stub"))
     assert (result.returncode, result.stdout) == (3, "")
     assert_one_line_error(result.stderr, ENCODE, "transformers", "make setup")
     assert not (tmp_path / "out.mimi").exists()
