@@ -166,25 +166,14 @@ def main(argv: list[str] | None = None) -> int:
                 for model_id in ncdc.KNOWN_MODELS[codec]]
 
     def prepare_model(codec: str, model_id: str) -> tuple[list[str], list[Exception]]:
-        from codec_toolkit import aoti
-
         if codec == "snac":
             from codec_toolkit import snac, snac_backends
 
             return snac_backends.prepare(snac.load_snac(model_id))
         from codec_toolkit import mimi, mimi_compiled
 
-        model = mimi.load_mimi(model_id)
         codebooks = mimi.MIMI_CODEBOOKS if args.codebooks is None else args.codebooks
-        if not 1 <= codebooks <= model.config.num_quantizers:
-            raise errors.BadValue(f"{codebooks} codebooks asked for; Mimi model {model_id} has "
-                                  f"1 to {model.config.num_quantizers}")
-        try:
-            return [mimi_compiled.encoder_package(model, model_id, codebooks)], []
-        except ImportError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
-            return [], [aoti.failure(exc, "Mimi's encoder", "Mimi's compiled encoder")]
+        return mimi_compiled.prepare(mimi.load_mimi(model_id), model_id, codebooks)
 
     def body() -> int:
         if args.prepare:

@@ -146,6 +146,20 @@ def wants_compiled(backend: str, device: str) -> bool:
     return backend == "compiled" or (backend == "auto" and device == "cpu")
 
 
+def prepare(model, model_id: str, codebooks: int) -> tuple[list[str], list[Exception]]:
+    """Builds the encoder's package for `model` and `codebooks` now (for people who prepare
+    machines): ([its path], []) or ([], [the reason it could not be built])."""
+    most = model.config.num_quantizers
+    if not 1 <= codebooks <= most:
+        raise BadValue(f"{codebooks} codebooks asked for; Mimi model {model_id} has 1 to {most}")
+    try:
+        return [encoder_package(model, model_id, codebooks)], []
+    except ImportError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
+        return [], [aoti.failure(exc, "Mimi's encoder", "Mimi's compiled encoder")]
+
+
 def encoder_package(model, model_id: str, codebooks: int, retry: bool = True) -> str:
     """The path of the encoder's package for `model` (loaded from `model_id`) and `codebooks`,
     compiled when missing."""

@@ -138,6 +138,13 @@ def test_prepare_names_the_mimi_model_and_builds_nothing_when_ready(tmp_path):
     assert result.stderr.count("\n") == 1
 
 
+def test_prepare_refuses_a_codebook_count_outside_the_model():
+    result = run_helper("--prepare", "--model", MIMI, "--codebooks", "33")
+    assert (result.returncode, result.stdout) == (5, "")
+    assert result.stderr == ("encode_ecdc.py: 33 codebooks asked for; Mimi model kyutai/mimi "
+                             "has 1 to 32\n")
+
+
 def test_a_damaged_package_is_rebuilt_and_encodes_the_torch_paths_codes(speech, torch_codes,
                                                                        tmp_path):
     package = copy_mimi_package(tmp_path / "xdg")
