@@ -13,8 +13,8 @@ import os
 import shutil
 import tempfile
 
+from codec_toolkit import prepared
 from codec_toolkit.errors import CodecFailure, MissingDependency, first_line
-from codec_toolkit.prepared import PreparationFailed
 
 # Inductor otherwise writes the compiling process's thread count into the code: compiled at one
 # thread (`--prepare`, TORCH_THREADS' default) its loops never ran in parallel, and a decoder
@@ -26,9 +26,19 @@ DYNAMIC_THREADS = {"cpp.dynamic_threads": True}
 def failure(exc: Exception, networks: str, compiled: str) -> Exception:
     """The one-line error for `networks` that could not be compiled (exit 3: a missing
     compiler, or a compilation that failed before), or for the `compiled` ones that failed."""
-    if isinstance(exc, PreparationFailed) or "compiler" in str(exc):
+    if isinstance(exc, prepared.PreparationFailed) or "compiler" in str(exc):
         return MissingDependency(f"cannot compile {networks}: {first_line(exc)}")
     return CodecFailure(f"cannot run {compiled}: {first_line(exc)}")
+
+
+def prepared_package(parts: dict, build, what: str, retry: bool = True) -> str:
+    """The path of the compiled package keyed by `parts`, built by `build(path)` when missing
+    or damaged (`prepared.prepared`, saying `what` is prepared); without a compiler only a
+    package already there will do."""
+    if compiler() is None and not prepared.is_valid(
+            prepared.artifact_path("compiled", ".pt2", parts), parts):
+        raise RuntimeError("no C++ compiler (g++, or the one CXX names) to compile with")
+    return prepared.prepared("compiled", ".pt2", parts, build, what, retry=retry)
 
 
 def load(package: str):

@@ -169,13 +169,10 @@ def encoder_package(model, model_id: str, codebooks: int, retry: bool = True) ->
     if files is None:
         raise RuntimeError(f"{model_id} has no single {WEIGHTS} to key a compiled encoder by")
     parts = package_key(files, codebooks)
-    if aoti.compiler() is None and not prepared.is_valid(
-            prepared.artifact_path("compiled", ".pt2", parts), parts):
-        raise RuntimeError("no C++ compiler (g++, or the one CXX names) to compile with")
-    return prepared.prepared(
-        "compiled", ".pt2", parts, lambda path: _compile(model, codebooks, path),
+    return aoti.prepared_package(
+        parts, lambda path: _compile(model, codebooks, path),
         f"the compiled Mimi encoder for this machine (AOTInductor, once per model, codebook "
-        f"count and torch {torch.__version__}; 30 to 90 s)", retry=retry)
+        f"count and torch {torch.__version__}; 30 to 90 s)", retry)
 
 
 def _compile(model, codebooks: int, path: str) -> None:

@@ -69,14 +69,10 @@ def compiled_package(model, part: str, retry: bool = True) -> str:
     parts = {"recipe": RECIPE[part], "part": part, "machine": prepared.machine(),
              "weights": prepared.file_digest(model.toolkit_weights),
              "architecture": snac_graph.architecture(model, part)}
-    if aoti.compiler() is None and not prepared.is_valid(
-            prepared.artifact_path("compiled", ".pt2", parts), parts):
-        raise RuntimeError("no C++ compiler (g++, or the one CXX names) to compile with")
-    seconds = "30 to 90 s"
-    return prepared.prepared(
-        "compiled", ".pt2", parts, lambda path: _compile(model, part, path),
+    return aoti.prepared_package(
+        parts, lambda path: _compile(model, part, path),
         f"the compiled SNAC {part} for this machine (AOTInductor, once per model and "
-        f"torch {torch.__version__}; {seconds})", retry=retry)
+        f"torch {torch.__version__}; 30 to 90 s)", retry)
 
 
 def _compile(model, part: str, path: str) -> None:
