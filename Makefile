@@ -43,7 +43,7 @@ help:
 	@echo "make demo    set up, then compress and restore a speech clip with every codec"
 	@echo "make test    set up, then run shellcheck, the bats suites and pytest"
 	@echo "make setup   install FFmpeg/Codec2 (apt) and the Python packages (.venv)"
-	@echo "make prepare compile SNAC's networks and Mimi's encoder for this machine now (SNAC_MODELS=, default: all)"
+	@echo "make prepare compile SNAC's and Mimi's networks for this machine now (SNAC_MODELS=, default: all)"
 	@echo "make dac     also install the optional DAC codec (.dac), requirements-dac.txt"
 	@echo "make quality also install the quality scores and pictures (compare_audio.sh)"
 	@echo "make fuzz    mutate containers and check every decode fails cleanly or succeeds"
@@ -62,9 +62,9 @@ $(VENV)/.installed: requirements.txt
 	$(VPY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
-# What the first SNAC or Mimi run would otherwise do (about a minute per model): compile SNAC's
-# networks and export them to ONNX, and compile Mimi's encoder, for each known model in the
-# Hugging Face cache (SNAC_MODELS: these models only, SNAC's or Mimi's).
+# What the first SNAC or Mimi run would otherwise do (about a minute per network): compile
+# SNAC's networks and export them to ONNX, and compile Mimi's encoder and decoder, for each known
+# model in the Hugging Face cache (SNAC_MODELS: these models only, SNAC's or Mimi's).
 SNAC_MODELS ?=
 prepare: setup
 	@if [ -n "$(SNAC_MODELS)" ]; then \

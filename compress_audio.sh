@@ -46,9 +46,9 @@
 #                     this script if present, else python3)
 #   TORCH_THREADS     CPU threads for the neural codecs (default: 1)
 #   TORCH_DEVICE      cpu, cuda or auto (cuda when a GPU is visible) (default: cpu)
-#   MODEL_BACKEND     what runs SNAC's networks and Mimi's encoder: compiled (AOTInductor,
-#                     prepared once per machine), onnx (ONNX Runtime, SNAC only), torch, or
-#                     auto: on the CPU the first of these that works (default: auto)
+#   MODEL_BACKEND     what runs SNAC's networks and Mimi's: compiled (AOTInductor, prepared
+#                     once per machine), onnx (ONNX Runtime, SNAC only), torch, or auto: on
+#                     the CPU the first of these that works (default: auto)
 #   ENCODEC_ENC       encoder helper (default: encode_ecdc.py beside this script)
 #   ENCODEC_BITRATE   EnCodec kbps: 1.5, 3, 6, 12 or 24 (default: 1.5)
 #   ENCODEC_LM        1: entropy-code EnCodec with its language model; 0: plain (default: 0)

@@ -59,7 +59,8 @@
 #                     this script if present, else python3)
 #   TORCH_THREADS     CPU threads for the neural codecs (default: 1)
 #   TORCH_DEVICE      cpu, cuda or auto (cuda when a GPU is visible) (default: cpu)
-#   MODEL_BACKEND     what runs SNAC's networks: compiled, onnx, torch or auto (default: auto)
+#   MODEL_BACKEND     what runs SNAC's networks and Mimi's: compiled, onnx (SNAC only), torch
+#                     or auto (default: auto)
 #   ENCODEC_DEC       decoder helper (default: decode_ecdc.py beside this script)
 #   SNAC_MODEL        decode .snac with this model (hub id or local directory) instead of the
 #                     one the file records; needed for files that name a model outside the

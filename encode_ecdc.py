@@ -51,9 +51,10 @@ def get_parser(prog: str) -> argparse.ArgumentParser:
                         "set")
     parser.add_argument("--prepare", action="store_true",
                         help="build the compiled and ONNX networks of SNAC and Mimi's compiled "
-                        "encoder (--model, default: each known SNAC and Mimi model in the "
-                        "cache; Mimi's for --codebooks, default 8) now, for machines prepared "
-                        "ahead of use; otherwise the first encode or decode builds them (once)")
+                        "encoder and decoder (--model, default: each known SNAC and Mimi model "
+                        "in the cache; Mimi's encoder for --codebooks, default 8) now, for "
+                        "machines prepared ahead of use; otherwise the first encode or decode "
+                        "builds them (once)")
     parser.add_argument("--codec", choices=sorted(nc.CODECS),
                         help="codec to use (default: from OUTPUT's extension)")
     parser.add_argument("--bitrate", choices=BITRATES, default="1.5",

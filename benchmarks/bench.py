@@ -380,7 +380,8 @@ def process_caption(args: argparse.Namespace, floor: dict) -> str:
             f"{args.threads} threads). Preparation: `encode_ecdc.py --prepare --model ID`, run "
             f"first, before anything else here used the model, and what it added to "
             f"$XDG_CACHE_HOME/neural-codec-toolkit: the compiled networks and the ONNX exports "
-            f"(SNAC's fallback; Mimi's encoder is compiled only); in brackets the compiled networks' own share, from their "
+            f"(SNAC's fallback; Mimi's networks are compiled only, its decoder's SEANet plan "
+            f"counted with them); in brackets the compiled networks' own share, from their "
             f"manifests." + (" Caches were cold: a fresh XDG_CACHE_HOME and inductor cache "
                              "(TORCHINDUCTOR_CACHE_DIR) for this run." if args.cold else
                              " Caches were the caller's (--warm-cache)."))

@@ -16,7 +16,7 @@ import numpy as np
 from codec_toolkit import mimi_compiled
 from codec_toolkit.errors import (BadInput, BadValue, CodecFailure, InvalidField,
                                   MissingDependency, RateMismatch, missing_package)
-from codec_toolkit.mimi_forms import decode_seanet, encoder_elus_in_place
+from codec_toolkit.mimi_forms import ChunkedSeanet, decode_seanet, encoder_elus_in_place
 from codec_toolkit.ncdc import (CODEC_NAMES, KNOWN_MODELS, MAX_LEVELS, CodesHeader, read_ncdc,
                                 write_ncdc)
 from codec_toolkit.runtime import (DecodeOptions, Decoded, EncodeOptions, chunk_samples,
@@ -68,10 +68,7 @@ class MimiRunner:
     the library pads the last partial frame its own way, so that frame's codes can differ too).
     The decoder's
     transformer streams the same way; its convolutions, which have no cache in transformers,
-    get CONTEXT_FRAMES of the transformer's past output, more than their receptive field, so
-    chunked audio matches a whole-file decode to float rounding."""
-
-    CONTEXT_FRAMES = 16  # transformer steps (25 Hz) of left context for the decoder's convolutions
+    get mimi_forms.CONTEXT_FRAMES of the transformer's past output (`ChunkedSeanet`)."""
 
     def __init__(self, model, chunk_seconds: float | None = None, device: str = "cpu"):
         config = model.config
@@ -111,7 +108,9 @@ class MimiRunner:
         import torch
 
         decoder = self.model.decoder
-        cache = last_latent = context = None
+        seanet = ChunkedSeanet(lambda hidden: decode_seanet(decoder.decoder_seanet, hidden),
+                               self.frame, self.upsample)
+        cache = last_latent = None
         for start in range(0, codes.shape[-1], self.chunk):
             stop = min(codes.shape[-1], start + self.chunk)
             piece = torch.from_numpy(np.ascontiguousarray(codes[:, start:stop], dtype=np.int64))
@@ -130,12 +129,7 @@ class MimiRunner:
                 out = decoder.decoder_transformer(hidden.transpose(1, 2), cache=cache,
                                                   use_cache=True, return_dict=True)
                 cache = out.cache
-                hidden = out.last_hidden_state.transpose(1, 2)
-                joined = hidden if context is None else torch.cat([context, hidden], -1)
-                wav = decode_seanet(decoder.decoder_seanet, joined)
-                skip = 0 if context is None else context.shape[-1] * self.frame // self.upsample
-                context = joined[..., -self.CONTEXT_FRAMES:]
-                samples = wav[0, 0, skip:].cpu().numpy()
+                samples = seanet(out.last_hidden_state.transpose(1, 2))
             release_memory()
             if progress:
                 progress((stop - start) * self.frame)
@@ -188,24 +182,33 @@ class MimiAdapter:
         if model_id not in KNOWN_MODELS["mimi"] and not opts.mimi_model:
             raise BadInput(f"the file names Mimi model {header.model!r}, which is not a known "
                            f"model; set MIMI_MODEL to load it if you trust it")
-        model = load_mimi(model_id, opts.device)
-        config = model.config
-        if header.sample_rate != config.sampling_rate:
+        # A prepared compiled decoder runs without transformers or the model (mimi_compiled).
+        runner = mimi_compiled.decoder_or_none(model_id, opts.backend, opts.device,
+                                               opts.chunk_seconds)
+        if runner is None:
+            model = load_mimi(model_id, opts.device)
+            rate, most, size = (model.config.sampling_rate, model.config.num_quantizers,
+                                model.config.codebook_size)
+        else:
+            rate, most, size = (runner.facts["sampling_rate"], runner.facts["num_quantizers"],
+                                runner.facts["codebook_size"])
+        if header.sample_rate != rate:
             raise BadInput(f"the file's codes are for {header.sample_rate} Hz, Mimi model "
-                           f"{model_id} runs at {config.sampling_rate} Hz")
-        if len(codes) > config.num_quantizers:
+                           f"{model_id} runs at {rate} Hz")
+        if len(codes) > most:
             raise BadInput(f"the file has {len(codes)} codebooks, Mimi model {model_id} has "
-                           f"{config.num_quantizers}")
+                           f"{most}")
         if any(len(c) != len(codes[0]) for c in codes):
             raise BadInput(f"codebooks of unequal lengths {sorted({len(c) for c in codes})}")
-        if any(len(c) and c.max() >= config.codebook_size for c in codes):
-            raise BadInput(f"a code is outside Mimi model {model_id}'s codebook of "
-                           f"{config.codebook_size}")
-        runner = MimiRunner(model, opts.chunk_seconds, opts.device)
+        if any(len(c) and c.max() >= size for c in codes):
+            raise BadInput(f"a code is outside Mimi model {model_id}'s codebook of {size}")
+        if runner is None:
+            runner = (mimi_compiled.decoder_for(model, model_id, opts.backend, opts.device,
+                                                opts.chunk_seconds)
+                      or MimiRunner(model, opts.chunk_seconds, opts.device))
         held = len(codes[0]) * runner.frame
         if not held - runner.frame < header.length <= held:
             raise InvalidField(f"recorded length {header.length} does not fit the "
                                f"{len(codes[0])} frames of codes")
         chunks = trim(runner.decode(np.stack(codes), opts.progress), header.length)
-        return Decoded(chunks, header.length, config.sampling_rate,
-                       header.source_rate or config.sampling_rate)
+        return Decoded(chunks, header.length, rate, header.source_rate or rate)

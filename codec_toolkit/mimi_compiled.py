@@ -1,12 +1,16 @@
-"""Mimi's encoder compiled ahead of time by AOTInductor: the streaming step of `mimi_graph`,
-with its state carried from chunk to chunk by the caller.
+"""Mimi compiled ahead of time by AOTInductor: the encoder's streaming step and the decoder's
+up to its SEANet (`mimi_graph`), with their state carried from chunk to chunk by the caller.
+The decoder's SEANet runs eagerly (`mimi_forms`, faster than inductor's loops for it) from
+its plan, saved once beside the package as a safetensors file: tensors and a JSON list of
+operations, nothing that runs code when read.
 
 Most of a short Mimi encode is spent before the model runs: importing transformers' Mimi module
 (2.1 s: it pulls in torch._dynamo, torch.distributed and scipy) and loading the model (0.45 s).
 A prepared package needs neither: it is keyed by the bytes of the model's files (config.json and
 model.safetensors), not by the loaded model, and carries in its metadata the few facts an encode
-needs. So a run that finds it only hashes the files and loads the package. The package holds
-one codebook count (the quantizer's loop is unrolled); another count prepares its own.
+needs. So a run that finds it only hashes the files and loads the package. The encoder's
+package holds one codebook count (the quantizer's loop is unrolled); another count prepares its
+own. The decoder's serves every count.
 
 torch is imported inside the functions that use it.
 """
@@ -23,6 +27,7 @@ import numpy as np
 
 from codec_toolkit import aoti, prepared
 from codec_toolkit.errors import BadValue, MissingPackage
+from codec_toolkit.mimi_forms import ChunkedSeanet, run_plan, seanet_plan, stands_alone
 from codec_toolkit.runtime import chunk_samples, knob, release_memory
 
 # Of the compilation below, part of the cache key.
@@ -64,6 +69,41 @@ class MimiCompiledEncoder:
         return np.concatenate(parts, axis=-1)
 
 
+class MimiCompiledDecoder:
+    """Codes -> samples through the prepared decoder package and SEANet plan; the interface of
+    `MimiRunner.decode`."""
+
+    def __init__(self, package: str, plan: str, chunk_seconds: float | None = None):
+        self.runner, self.facts = _loaded(package)
+        self.operations, self.tensors = _loaded_plan(plan)
+        self.frame = self.facts["frame"]
+        self.chunk = max(1, chunk_samples(chunk_seconds, self.facts["sampling_rate"])
+                         // self.frame)
+
+    def decode(self, codes: np.ndarray, progress=None) -> tp.Iterator[np.ndarray]:
+        """Codes [K, F] -> samples, chunk by chunk (frame * F in all), as `MimiRunner.decode`."""
+        import torch
+
+        steps = self.facts["steps_per_frame"]
+        seanet = ChunkedSeanet(lambda hidden: run_plan(self.operations, self.tensors, hidden),
+                               self.frame, steps)
+        most = self.facts["num_quantizers"]
+        used = torch.arange(most) < len(codes)
+        state = [torch.zeros(shape) for shape in self.facts["state"]]
+        for start in range(0, codes.shape[-1], self.chunk):
+            stop = min(codes.shape[-1], start + self.chunk)
+            piece = torch.zeros(1, most, stop - start, dtype=torch.int64)
+            piece[0, :len(codes)] = torch.from_numpy(codes[:, start:stop].astype(np.int64))
+            with torch.inference_mode():
+                hidden, *state = self.runner.boxed_run([piece, used, torch.tensor(start * steps),
+                                                        *state])
+                samples = seanet(hidden)
+            release_memory()
+            if progress:
+                progress((stop - start) * self.frame)
+            yield samples
+
+
 def model_files(model_id: str) -> tuple[str, str] | None:
     """The model's config.json and weights, from a local directory or the hub cache (never the
     network); None when either is not there (an unusual layout runs on the torch path)."""
@@ -78,10 +118,20 @@ def model_files(model_id: str) -> tuple[str, str] | None:
     return found if all(isinstance(path, str) for path in found) else None
 
 
-def package_key(files: tuple[str, str], codebooks: int) -> dict:
-    return {"recipe": RECIPE, "part": "mimi-encoder", "machine": prepared.machine(),
-            "config": prepared.file_digest(files[0]), "weights": prepared.file_digest(files[1]),
-            "codebooks": codebooks}
+def package_key(files: tuple[str, str], codebooks: int | None, part: str = "mimi-encoder"
+                ) -> dict:
+    """The key of `part`'s package (the encoder's for `codebooks`; the decoder's, for every
+    count, with None)."""
+    parts = {"recipe": RECIPE, "part": part, "machine": prepared.machine(),
+             "config": prepared.file_digest(files[0]),
+             "weights": prepared.file_digest(files[1])}
+    return parts if codebooks is None else {**parts, "codebooks": codebooks}
+
+
+def plan_key(files: tuple[str, str]) -> dict:
+    """The key of the decoder's SEANet plan: data, the same on every machine."""
+    return {"recipe": RECIPE, "part": "mimi-seanet", "config": prepared.file_digest(files[0]),
+            "weights": prepared.file_digest(files[1])}
 
 
 def compiled_or_none(model_id: str, codebooks: int, backend: str, device: str,
@@ -91,23 +141,46 @@ def compiled_or_none(model_id: str, codebooks: int, backend: str, device: str,
     if not wants_compiled(backend, device):
         return None
     try:
-        return MimiCompiledEncoder(_prepared_package(model_id, codebooks), chunk_seconds)
+        files = _files_of(model_id)
+        return MimiCompiledEncoder(_valid(".pt2", package_key(files, codebooks)), chunk_seconds)
     except LookupError:
         return None
 
 
-@functools.lru_cache(maxsize=4)
-def _prepared_package(model_id: str, codebooks: int) -> str:
-    """The valid package's path, checked once per process (a batch encodes many files);
-    LookupError, not cached, when there is none yet."""
+def decoder_or_none(model_id: str, backend: str, device: str, chunk_seconds: float | None
+                    ) -> MimiCompiledDecoder | None:
+    """The compiled decoder when `backend` allows it and it is prepared, without importing
+    transformers; else None."""
+    if not wants_compiled(backend, device):
+        return None
+    try:
+        files = _files_of(model_id)
+        return MimiCompiledDecoder(_valid(".pt2", package_key(files, None, "mimi-decoder")),
+                                   _valid(".safetensors", plan_key(files)), chunk_seconds)
+    except LookupError:
+        return None
+
+
+def _files_of(model_id: str) -> tuple[str, str]:
     files = model_files(model_id)
     if files is None:
         raise LookupError(model_id)
-    parts = package_key(files, codebooks)
-    path = prepared.artifact_path("compiled", ".pt2", parts)
+    return files
+
+
+@functools.lru_cache(maxsize=8)
+def _valid_once(suffix: str, key: str) -> str:
+    parts = json.loads(key)
+    path = prepared.artifact_path("compiled", suffix, parts)
     if not prepared.is_valid(path, parts):
         raise LookupError(path)
     return path
+
+
+def _valid(suffix: str, parts: dict) -> str:
+    """The valid artifact's path, checked once per process (a batch runs many files);
+    LookupError, not cached, when there is none yet."""
+    return _valid_once(suffix, json.dumps(parts, sort_keys=True))
 
 
 @functools.lru_cache(maxsize=4)
@@ -115,6 +188,16 @@ def _loaded(path: str) -> tuple[tp.Any, dict]:
     """The package's runner and the facts compiled into it, loaded once per process."""
     runner = aoti.load(path)
     return runner, json.loads(runner.get_metadata()["toolkit"])
+
+
+@functools.lru_cache(maxsize=2)
+def _loaded_plan(path: str) -> tuple[list, dict]:
+    """The SEANet plan's operations and tensors, read once per process."""
+    from safetensors import safe_open
+
+    with safe_open(path, "pt") as fo:
+        operations = json.loads(fo.metadata()["operations"])
+        return operations, {name: fo.get_tensor(name) for name in fo.keys()}
 
 
 def compiled_for(model, model_id: str, codebooks: int, backend: str, device: str,
@@ -138,6 +221,26 @@ def compiled_for(model, model_id: str, codebooks: int, backend: str, device: str
     return None
 
 
+def decoder_for(model, model_id: str, backend: str, device: str,
+                chunk_seconds: float | None) -> MimiCompiledDecoder | None:
+    """The compiled decoder of the loaded `model`, prepared now if need be, as `compiled_for`
+    for the encoder; None when `backend` does not ask for it or under `auto` when it cannot be
+    built (the torch path runs then)."""
+    if not wants_compiled(backend, device):
+        return None
+    try:
+        return MimiCompiledDecoder(*decoder_files(model, model_id, retry=backend == "compiled"),
+                                   chunk_seconds)
+    except ImportError as exc:
+        if backend == "compiled":
+            raise MissingPackage(f"MODEL_BACKEND=compiled needs the Python package "
+                                 f"{exc.name}") from None
+    except Exception as exc:  # noqa: BLE001 - auto goes on with torch, which works
+        if backend == "compiled":
+            raise aoti.failure(exc, "Mimi's decoder", "Mimi's compiled decoder") from None
+    return None
+
+
 def wants_compiled(backend: str, device: str) -> bool:
     if backend == "compiled" and device != "cpu":
         raise BadValue(f"{knob('MODEL_BACKEND', '--backend', backend)} runs Mimi on the CPU "
@@ -147,17 +250,25 @@ def wants_compiled(backend: str, device: str) -> bool:
 
 
 def prepare(model, model_id: str, codebooks: int) -> tuple[list[str], list[Exception]]:
-    """Builds the encoder's package for `model` and `codebooks` now (for people who prepare
-    machines): ([its path], []) or ([], [the reason it could not be built])."""
+    """Builds the encoder's package for `model` and `codebooks` and the decoder's package and
+    plan now (for people who prepare machines): (the packages ready, the reasons the others
+    could not be built)."""
     most = model.config.num_quantizers
     if not 1 <= codebooks <= most:
         raise BadValue(f"{codebooks} codebooks asked for; Mimi model {model_id} has 1 to {most}")
-    try:
-        return [encoder_package(model, model_id, codebooks)], []
-    except ImportError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
-        return [], [aoti.failure(exc, "Mimi's encoder", "Mimi's compiled encoder")]
+    ready, failures = [], []
+    for build, networks, compiled in (
+            (lambda: encoder_package(model, model_id, codebooks), "Mimi's encoder",
+             "Mimi's compiled encoder"),
+            (lambda: decoder_files(model, model_id)[0], "Mimi's decoder",
+             "Mimi's compiled decoder")):
+        try:
+            ready.append(build())
+        except ImportError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
+            failures.append(aoti.failure(exc, networks, compiled))
+    return ready, failures
 
 
 def encoder_package(model, model_id: str, codebooks: int, retry: bool = True) -> str:
@@ -197,3 +308,55 @@ def _compile(model, codebooks: int, path: str) -> None:
              "state": [list(tensor.shape) for tensor in state]}
     aoti.compile_package(step, args, shapes, path, metadata={"toolkit": json.dumps(facts)})
 
+
+
+def decoder_files(model, model_id: str, retry: bool = True) -> tuple[str, str]:
+    """The paths of the decoder's package and SEANet plan for `model` (loaded from
+    `model_id`), built when missing."""
+    import torch
+
+    files = model_files(model_id)
+    if files is None:
+        raise RuntimeError(f"{model_id} has no single {WEIGHTS} to key a compiled decoder by")
+    with torch.no_grad():
+        operations, tensors = seanet_plan(model.decoder.decoder_seanet)
+    if not stands_alone(operations):
+        raise RuntimeError(f"Mimi model {model_id}'s SEANet decoder has a layer that runs only "
+                           f"through transformers")
+    package = aoti.prepared_package(
+        package_key(files, None, "mimi-decoder"), lambda path: _compile_decoder(model, path),
+        f"the compiled Mimi decoder for this machine (AOTInductor, once per model and torch "
+        f"{torch.__version__}; 30 to 90 s)", retry)
+    plan = prepared.prepared("compiled", ".safetensors", plan_key(files),
+                             lambda path: _save_plan(operations, tensors, path),
+                             "the SEANet plan of Mimi's decoder (once per model, 1 s)", retry)
+    return package, plan
+
+
+def _save_plan(operations: list, tensors: dict, path: str) -> None:
+    from safetensors.torch import save_file
+
+    save_file({name: tensor.contiguous() for name, tensor in tensors.items()}, path,
+              metadata={"operations": json.dumps(operations)})
+
+
+def _compile_decoder(model, path: str) -> None:
+    import torch
+
+    from codec_toolkit.mimi_graph import DecoderHead
+
+    head = DecoderHead(model).eval()
+    state = head.initial_state()
+    config = model.config
+    frame = int(config.sampling_rate / config.frame_rate)
+    chunk = max(1, chunk_samples(None, config.sampling_rate) // frame)
+    most = config.num_quantizers
+    frames = torch.export.Dim("frames", min=1, max=1 << 20)
+    args = (torch.zeros(1, most, chunk, dtype=torch.int64), torch.ones(most, dtype=torch.bool),
+            torch.tensor(0), *state)
+    shapes = ({2: frames}, None, None, None, None, None)
+    facts = {"sampling_rate": config.sampling_rate, "frame": frame,
+             "steps_per_frame": round(config.encodec_frame_rate / config.frame_rate),
+             "codebook_size": config.codebook_size, "num_quantizers": most,
+             "state": [list(tensor.shape) for tensor in state]}
+    aoti.compile_package(head, args, shapes, path, metadata={"toolkit": json.dumps(facts)})

@@ -16,17 +16,71 @@ changes no value.
 - Activations (ELU) and residual sums written over an input no one reads again: no fresh
   buffer of 30-60 MB to allocate and fault in per layer.
 
+The decoder becomes a plan (`seanet_plan`): a list of operations, plain data, and the tensors
+they read (the weights in the forms' own layouts). The torch path runs the plan of the loaded
+model; a compiled Mimi decoder (`mimi_compiled`) saves it once and runs it without transformers.
+
 torch is imported inside the functions that use it.
 """
 
 from __future__ import annotations
 
+import typing as tp
+
+# Transformer steps (25 Hz) of left context that each chunk's SEANet gets: more than its
+# receptive field, so chunked audio matches a whole-file decode to float rounding.
+CONTEXT_FRAMES = 16
+
+Plan = tp.Tuple[list, dict]  # (operations, tensors by name)
+
 
 def decode_seanet(decoder, hidden):
     """`decoder` (transformers' MimiDecoder) on `hidden` [1, C, F], as `decoder(hidden)`."""
-    for number, layer in enumerate(decoder.layers):
-        hidden = _run(layer, hidden, owned=number > 0)
+    operations, tensors = _cached_plan(decoder)
+    return run_plan(operations, tensors, hidden, decoder)
+
+
+def seanet_plan(decoder) -> Plan:
+    """`decoder`'s layers as operations (lists of strings and numbers) and the tensors they
+    read. A layer no form covers is a "module" operation, which runs the layer itself."""
+    tensors: dict = {}
+    operations = [_operation(layer, f"layers.{number}", tensors)
+                  for number, layer in enumerate(decoder.layers)]
+    return operations, tensors
+
+
+def stands_alone(operations: list) -> bool:
+    """True when the plan runs without the model's modules (no "module" operation)."""
+    return all(op[0] != "module" and (op[0] != "residual" or stands_alone(op[1]))
+               for op in operations)
+
+
+def run_plan(operations: list, tensors: dict, hidden, modules=None, owned: bool = False):
+    """The plan on `hidden` [1, C, F]; `modules`: the decoder, for "module" operations;
+    `owned`: no one else reads `hidden` afterwards, so the first operation may write over it."""
+    for number, op in enumerate(operations):
+        hidden = _step(op, tensors, hidden, modules, owned or number > 0)
     return hidden
+
+
+class ChunkedSeanet:
+    """The SEANet over a stream of the transformer's outputs, chunk by chunk: each chunk gets
+    CONTEXT_FRAMES of the outputs before it, and gives back the samples of its own steps."""
+
+    def __init__(self, run: tp.Callable, samples_per_frame: int, steps_per_frame: int):
+        self.run = run
+        self.frame, self.steps = samples_per_frame, steps_per_frame
+        self.context = None
+
+    def __call__(self, hidden):
+        """Samples (numpy) of the transformer's output `hidden` [1, C, steps]."""
+        import torch
+
+        joined = hidden if self.context is None else torch.cat([self.context, hidden], -1)
+        wav = self.run(joined)
+        skip = 0 if self.context is None else self.context.shape[-1] * self.frame // self.steps
+        self.context = joined[..., -CONTEXT_FRAMES:]
+        return wav[0, 0, skip:].cpu().numpy()
 
 
 def encoder_elus_in_place(encoder) -> None:
@@ -44,23 +98,78 @@ def encoder_elus_in_place(encoder) -> None:
                     part.inplace = True
 
 
-def _run(layer, hidden, owned: bool):
-    """`layer` on `hidden`; `owned`: no one else reads `hidden` afterwards."""
-    import torch
-
+def _operation(layer, name: str, tensors: dict) -> list:
     kind = type(layer).__name__
-    if kind == "ELU" and owned:
-        return torch.nn.functional.elu(hidden, layer.alpha, inplace=True)
+    if kind == "ELU":
+        return ["elu", float(layer.alpha)]
     if kind == "MimiResnetBlock" and type(layer.shortcut).__name__ == "Identity":
-        residual = hidden
-        for number, part in enumerate(layer.block):
-            hidden = _run(part, hidden, owned=number > 0)
-        return hidden.add_(residual)
+        return ["residual", [_operation(part, f"{name}.block.{number}", tensors)
+                             for number, part in enumerate(layer.block)]]
+    conv = getattr(layer, "conv", None)
     if kind == "MimiConvTranspose1d" and _plain_upsampling(layer):
-        return _upsample(layer, hidden)
+        stride = conv.stride[0]
+        cin, cout, _ = conv.weight.shape
+        # [2 * stride * cout, cin]: both halves' taps of every output channel in one product
+        tensors[name] = conv.weight.permute(2, 1, 0).reshape(2 * stride * cout, cin).contiguous()
+        return ["upsample", name, _bias(conv, name, tensors), stride, cout]
     if kind == "MimiConv1d" and _plain_causal(layer):
-        return _causal_conv(layer, hidden)
-    return layer(hidden)
+        cout, _, taps = conv.weight.shape
+        dilation = conv.dilation[0]
+        if taps == 1:
+            tensors[name] = conv.weight[:, :, 0].contiguous()
+            return ["matrix", name, _bias(conv, name, tensors)]
+        if cout == 1:
+            tensors[name] = conv.weight[0].t().contiguous()  # [taps, cin]
+            return ["taps", name, _bias(conv, name, tensors), dilation]
+        tensors[name] = conv.weight.detach()
+        return ["conv", name, _bias(conv, name, tensors), dilation]
+    return ["module", name]
+
+
+def _bias(conv, name: str, tensors: dict) -> str | None:
+    if conv.bias is None:
+        return None
+    tensors[name + ".bias"] = conv.bias.detach()
+    return name + ".bias"
+
+
+def _step(op: list, tensors: dict, hidden, modules, owned: bool):
+    import torch
+    import torch.nn.functional as F
+
+    kind = op[0]
+    if kind == "elu":
+        return F.elu(hidden, op[1], inplace=owned)
+    if kind == "residual":
+        return run_plan(op[1], tensors, hidden, modules).add_(hidden)
+    if kind == "module":
+        return modules.get_submodule(op[1])(hidden)
+    weight, bias = tensors[op[1]], tensors.get(op[2])
+    frames = hidden.shape[-1]
+    if kind == "upsample":
+        # y[c, t*s + j] = b[c] + W[:, c, j] . x[:, t] + W[:, c, j + s] . x[:, t - 1]
+        stride, cout = op[3], op[4]
+        halves = (weight @ hidden[0]).view(2, stride, cout, frames).permute(0, 2, 3, 1)
+        y = torch.empty(cout, frames, stride, dtype=hidden.dtype, device=hidden.device)
+        if bias is None:
+            y.copy_(halves[0])
+        else:
+            torch.add(halves[0], bias[:, None, None], out=y)
+        y[:, 1:] += halves[1, :, :-1]
+        return y.view(1, cout, frames * stride)
+    if kind == "matrix":
+        y = weight @ hidden[0]
+        return (y if bias is None else y.add_(bias[:, None]))[None]
+    dilation = op[3]
+    reach = (weight.shape[0 if kind == "taps" else -1] - 1) * dilation
+    if kind == "taps":
+        products = weight @ hidden[0]  # [taps, F]: each tap's product, summed shifted below
+        y = products[-1].clone()
+        for tap in range(weight.shape[0] - 1):
+            shift = reach - tap * dilation
+            y[shift:] += products[tap, :frames - shift]
+        return (y if bias is None else y.add_(bias[0]))[None, None]
+    return F.conv1d(hidden, weight, bias, padding=reach, dilation=dilation)[..., :frames]
 
 
 def _plain_upsampling(layer) -> bool:
@@ -77,54 +186,12 @@ def _plain_causal(layer) -> bool:
             and conv.padding_mode == "zeros" and layer.pad_mode == "constant")
 
 
-def _upsample(layer, x):
-    """y[c, t*s + j] = b[c] + W[:, c, j] . x[:, t] + W[:, c, j + s] . x[:, t - 1]."""
-    import torch
-
-    conv = layer.conv
-    stride = conv.stride[0]
-    cin, cout, _ = conv.weight.shape
-    frames = x.shape[-1]
-    left = _cached(layer, "_toolkit_left", lambda weight: weight.permute(2, 1, 0).reshape(
-        2 * stride * cout, cin).contiguous())
-    halves = (left @ x[0]).view(2, stride, cout, frames).permute(0, 2, 3, 1)  # [2, c, t, j]
-    y = torch.empty(cout, frames, stride, dtype=x.dtype, device=x.device)
-    if conv.bias is None:
-        y.copy_(halves[0])
-    else:
-        torch.add(halves[0], conv.bias[:, None, None], out=y)
-    y[:, 1:] += halves[1, :, :-1]
-    return y.view(1, cout, frames * stride)
-
-
-def _causal_conv(layer, x):
-    import torch.nn.functional as F
-
-    conv = layer.conv
-    weight, bias = conv.weight, conv.bias
-    cout, cin, taps = weight.shape
-    reach = (taps - 1) * conv.dilation[0]
-    frames = x.shape[-1]
-    if taps == 1:
-        y = _cached(layer, "_toolkit_matrix", lambda w: w[:, :, 0].contiguous()) @ x[0]
-        return (y if bias is None else y.add_(bias[:, None]))[None]
-    if cout == 1:
-        rows = _cached(layer, "_toolkit_taps", lambda w: w[0].t().contiguous())  # [taps, cin]
-        products = rows @ x[0]  # [taps, F]: each tap's product, summed shifted below
-        y = products[-1].clone()
-        for tap in range(taps - 1):
-            shift = reach - tap * conv.dilation[0]
-            y[shift:] += products[tap, :frames - shift]
-        return (y if bias is None else y.add_(bias[0]))[None, None]
-    return F.conv1d(x, weight, bias, padding=reach, dilation=conv.dilation[0])[..., :frames]
-
-
-def _cached(layer, name: str, make):
-    """`make(layer.conv.weight)`, kept on the layer (not as a parameter or buffer: state dicts
+def _cached_plan(decoder) -> Plan:
+    """`seanet_plan(decoder)`, kept on the decoder (not as parameters or buffers: state dicts
     stay the model's) until the model moves to another device or dtype."""
-    weight = layer.conv.weight
-    value = layer.__dict__.get(name)
-    if value is None or (value.device, value.dtype) != (weight.device, weight.dtype):
-        value = make(weight)
-        layer.__dict__[name] = value
-    return value
+    weight = next(decoder.parameters())
+    plan = decoder.__dict__.get("_toolkit_plan")
+    if plan is None or plan[2] != (weight.device, weight.dtype):
+        plan = (*seanet_plan(decoder), (weight.device, weight.dtype))
+        decoder.__dict__["_toolkit_plan"] = plan
+    return plan[0], plan[1]

@@ -69,32 +69,94 @@ class EncoderStep(torch.nn.Module):
 
     def initial_state(self) -> list[torch.Tensor]:
         """Keys, values and padding states before the first chunk."""
-        config = self.model.config
-        keys = torch.zeros(config.num_hidden_layers, 1, config.num_key_value_heads,
-                           self.window - 1, config.head_dim)
-        return [keys, keys.clone(), *(torch.zeros(1, channels, padding)
-                                      for padding, _, channels in self.layout)]
+        return [*_empty_keys_values(self.model.config, self.window),
+                *(torch.zeros(1, channels, padding) for padding, _, channels in self.layout)]
 
     def forward(self, audio, first, start, keys, values, paddings):
         encoder = self.model.encoder
         padding = _GivenPadding(self.layout, paddings, first)
         hidden = encoder.encoder_seanet(audio, padding_cache=padding).transpose(1, 2)
-        # The sliding-window causal mask over the kept steps and this chunk's, by absolute
-        # position; kept steps before the first chunk have negative positions.
-        past = keys.shape[3]
-        query = torch.arange(hidden.shape[1]) + start
-        key = torch.cat([torch.arange(-past, 0) + start, query])
-        mask = ((key[None] <= query[:, None]) & (key[None] > query[:, None] - self.window)
-                & (key[None] >= 0))[None, None]
-        transformer = encoder.encoder_transformer
-        positions = transformer.rotary_emb(hidden, query[None])
-        cache = _GivenKeysValues(keys, values)
-        for layer in transformer.layers:
-            hidden = layer(hidden, attention_mask=mask, cache=cache, position_embeddings=positions)
+        hidden, keys, values = _transformer_step(encoder.encoder_transformer, hidden, start,
+                                                 keys, values, self.window)
         latents = encoder.downsample(hidden.transpose(1, 2), padding_cache=padding)
         codes = self.model.quantizer.encode(latents, self.codebooks).transpose(0, 1)
         # Copies, not views: a view of the audio would outlive the caller's buffer, and the
         # compiled code reads a strided input wrongly.
-        return (codes, torch.stack(cache.new_keys), torch.stack(cache.new_values),
-                [state.clone(memory_format=torch.contiguous_format)
-                 for state in padding.padding_cache])
+        return (codes, keys, values, [state.clone(memory_format=torch.contiguous_format)
+                                      for state in padding.padding_cache])
+
+
+class DecoderHead(torch.nn.Module):
+    """Mimi's decoder up to its SEANet, as one streaming step: (codes [1, codebooks, frames],
+    which of the codebooks are used, transformer steps before this chunk, the last latent frame
+    before it, keys, values) -> (the transformer's output [1, channels, steps], the last latent
+    frame, keys, values). The SEANet, which runs faster eagerly (`mimi_forms`), takes it from
+    there. Every codebook count runs through the one graph: an unused codebook's rows add
+    zeros, which leaves the latent as the library's decode of the used ones computes it."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.window = model.config.sliding_window
+
+    def initial_state(self) -> list[torch.Tensor]:
+        """The last latent frame, keys and values before the first chunk."""
+        config = self.model.config
+        return [torch.zeros(1, config.hidden_size, 1), *_empty_keys_values(config, self.window)]
+
+    def forward(self, codes, used, start, last_latent, keys, values):
+        decoder = self.model.decoder
+        latent = _decode_codes(self.model.quantizer, codes, used)
+        hidden = latent
+        if decoder.upsample is not None:
+            # The upsampling reads one latent frame back; before the first chunk that frame is
+            # zeros, which add nothing, so the first chunk's output is that of no frame at all.
+            steps = decoder.upsample.conv.stride[0]
+            hidden = decoder.upsample(torch.cat([last_latent, latent], -1))[..., steps:]
+        hidden, keys, values = _transformer_step(decoder.decoder_transformer,
+                                                 hidden.transpose(1, 2), start, keys, values,
+                                                 self.window)
+        return (hidden.transpose(1, 2).contiguous(), latent[..., -1:].contiguous(), keys, values)
+
+
+def _decode_codes(quantizer, codes, used):
+    """transformers' MimiSplitResidualVectorQuantizer.decode of the `used` codebooks, in its
+    order of sums, with the layers' own lookups and projections."""
+    semantic = quantizer.num_semantic_quantizers
+    parts = [(quantizer.semantic_residual_vector_quantizer, 0)]
+    if codes.shape[1] > semantic:
+        parts.append((quantizer.acoustic_residual_vector_quantizer, semantic))
+    total = None
+    for rvq, first in parts:
+        summed = torch.full((), 0.0)
+        for number, layer in enumerate(rvq.layers[:codes.shape[1] - first]):
+            lookup = layer.decode(codes[:, first + number])
+            summed = summed + torch.where(used[first + number], lookup, 0.0)
+        if rvq.output_proj is not None:
+            summed = rvq.output_proj(summed)
+        total = summed if total is None else total + summed
+    return total
+
+
+def _empty_keys_values(config, window: int) -> list[torch.Tensor]:
+    """The transformer's kept keys and values before the first chunk: zeros, masked out."""
+    keys = torch.zeros(config.num_hidden_layers, 1, config.num_key_value_heads, window - 1,
+                       config.head_dim)
+    return [keys, keys.clone()]
+
+
+def _transformer_step(transformer, hidden, start, keys, values, window: int):
+    """`transformer`'s layers on `hidden` [1, steps, channels], which follow `start` steps, with
+    the kept `keys` and `values` of the last `window - 1` steps: (output, keys, values)."""
+    # The sliding-window causal mask over the kept steps and this chunk's, by absolute
+    # position; kept steps before the first chunk have negative positions.
+    past = keys.shape[3]
+    query = torch.arange(hidden.shape[1]) + start
+    key = torch.cat([torch.arange(-past, 0) + start, query])
+    mask = ((key[None] <= query[:, None]) & (key[None] > query[:, None] - window)
+            & (key[None] >= 0))[None, None]
+    positions = transformer.rotary_emb(hidden, query[None])
+    cache = _GivenKeysValues(keys, values)
+    for layer in transformer.layers:
+        hidden = layer(hidden, attention_mask=mask, cache=cache, position_embeddings=positions)
+    return hidden, torch.stack(cache.new_keys), torch.stack(cache.new_values)

@@ -24,7 +24,7 @@ from codec_toolkit.ncdc import SEMANTICODEC_DEFAULTS
 @dataclasses.dataclass
 class RunOptions:
     device: str = "cpu"
-    backend: str = "torch"  # SNAC's networks and Mimi's encoder: torch, compiled, onnx or auto
+    backend: str = "torch"  # SNAC's networks and Mimi's: torch, compiled, onnx or auto
     threads: int = 1
     chunk_seconds: float | None = None  # None: CHUNK_SAMPLES at the model's rate
     progress: tp.Callable[[int], None] | None = None  # called with samples done
@@ -208,7 +208,7 @@ def add_run_arguments(parser) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
                         help="where the model runs (default: cpu)")
     parser.add_argument("--backend", choices=("auto", "compiled", "onnx", "torch"),
-                        default="auto", help="what runs SNAC's networks and Mimi's encoder: "
+                        default="auto", help="what runs SNAC's networks and Mimi's: "
                         "compiled (AOTInductor), onnx (ONNX Runtime, SNAC only), torch, or the "
                         "first of these that works (auto, the default)")
     parser.add_argument("--chunk-seconds", type=float, metavar="S",

@@ -24,6 +24,7 @@ import pytest
 import decode_ecdc
 import encode_ecdc
 import neural_codec as nc
+from codec_toolkit import mimi_forms
 from codec_toolkit.audio import read_raw_audio
 from codec_toolkit.encodec import EncodecRunner, load_encodec
 from codec_toolkit.errors import EXIT_BATCH, BadInput, CodecFailure
@@ -236,7 +237,7 @@ def encodec_runs():
     samples = make_signal(ENCODEC_SAMPLES, seed=4)
     runner = EncodecRunner(model, chunk_seconds=ENCODEC_CHUNK_SECONDS)
     frames = math.ceil(ENCODEC_SAMPLES / 320)
-    assert runner.chunk < frames and runner.chunk > runner.CONTEXT_FRAMES
+    assert runner.chunk < frames and runner.chunk > mimi_forms.CONTEXT_FRAMES
     with torch.inference_mode():
         [(whole, _)] = model.encode(torch.from_numpy(samples)[None, None])
         whole_wav = model.decode([(whole, None)])[0, 0].numpy()
