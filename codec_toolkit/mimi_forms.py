@@ -161,14 +161,15 @@ def _step(op: list, tensors: dict, hidden, modules, owned: bool):
         y = weight @ hidden[0]
         return (y if bias is None else y.add_(bias[:, None]))[None]
     dilation = op[3]
-    reach = (weight.shape[0 if kind == "taps" else -1] - 1) * dilation
     if kind == "taps":
+        taps = weight.shape[0]
         products = weight @ hidden[0]  # [taps, F]: each tap's product, summed shifted below
         y = products[-1].clone()
-        for tap in range(weight.shape[0] - 1):
-            shift = reach - tap * dilation
+        for tap in range(taps - 1):
+            shift = (taps - 1 - tap) * dilation
             y[shift:] += products[tap, :frames - shift]
         return (y if bias is None else y.add_(bias[0]))[None, None]
+    reach = (weight.shape[-1] - 1) * dilation
     return F.conv1d(hidden, weight, bias, padding=reach, dilation=dilation)[..., :frames]
 
 

@@ -218,7 +218,7 @@ def test_the_compiled_decoder_gives_the_torch_paths_audio(torch_audio, tmp_path,
     # One package for every codebook count; the transformer's keys and values and the last
     # latent frame go from chunk to chunk through its inputs and outputs (chunks of 10 s,
     # 0.5 s and 3 s, the last one shorter each time). Float order differs from the torch path
-    # in the transformer: the audio agrees to 1e-6 relative L2 here.
+    # in the transformer: the audio agrees to about 7e-7 relative L2 here.
     codes, reference = torch_audio[codebooks]
     out = tmp_path / "compiled.wav"
     result = run_decoder("--backend", "compiled", *(("--chunk-seconds", chunk) if chunk else ()),
