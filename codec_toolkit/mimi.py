@@ -139,6 +139,13 @@ class MimiRunner:
 MIMI_CODEBOOKS = 8  # 1.1 kbps
 
 
+def _facts(source) -> tuple[int, int, int]:
+    """(sampling rate, codebook size, codebooks) of a model's config or of the facts a compiled
+    package carries (a dict)."""
+    get = source.get if isinstance(source, dict) else functools.partial(getattr, source)
+    return get("sampling_rate"), get("codebook_size"), get("num_quantizers")
+
+
 class MimiAdapter:
     """Kyutai's Mimi (transformers' MimiModel) into the NCDC container."""
 
@@ -150,11 +157,10 @@ class MimiAdapter:
                                                  opts.chunk_seconds)
         if encoder is None:
             model = load_mimi(model_id, opts.device)
-            rate, size, most = (model.config.sampling_rate, model.config.codebook_size,
-                                model.config.num_quantizers)
+            rate, size, most = _facts(model.config)
         else:
-            facts = encoder.facts
-            rate, size, most = facts["sampling_rate"], facts["codebook_size"], codebooks
+            rate, size, _ = _facts(encoder.facts)
+            most = codebooks  # the package's count
         if opts.sample_rate is not None and opts.sample_rate != rate:
             raise RateMismatch(f"the input is at {opts.sample_rate} Hz, Mimi model {model_id} "
                                f"needs {rate} Hz")
@@ -187,11 +193,7 @@ class MimiAdapter:
                                                opts.chunk_seconds)
         if runner is None:
             model = load_mimi(model_id, opts.device)
-            rate, most, size = (model.config.sampling_rate, model.config.num_quantizers,
-                                model.config.codebook_size)
-        else:
-            rate, most, size = (runner.facts["sampling_rate"], runner.facts["num_quantizers"],
-                                runner.facts["codebook_size"])
+        rate, size, most = _facts(model.config if runner is None else runner.facts)
         if header.sample_rate != rate:
             raise BadInput(f"the file's codes are for {header.sample_rate} Hz, Mimi model "
                            f"{model_id} runs at {rate} Hz")

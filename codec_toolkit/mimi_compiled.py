@@ -208,17 +208,9 @@ def compiled_for(model, model_id: str, codebooks: int, backend: str, device: str
     runs then, with the same codes."""
     if not wants_compiled(backend, device):
         return None
-    try:
-        return MimiCompiledEncoder(encoder_package(model, model_id, codebooks,
-                                                   retry=backend == "compiled"), chunk_seconds)
-    except ImportError as exc:
-        if backend == "compiled":
-            raise MissingPackage(f"MODEL_BACKEND=compiled needs the Python package "
-                                 f"{exc.name}") from None
-    except Exception as exc:  # noqa: BLE001 - auto goes on with torch, which works
-        if backend == "compiled":
-            raise aoti.failure(exc, "Mimi's encoder", "Mimi's compiled encoder") from None
-    return None
+    return _built_or_none(lambda: MimiCompiledEncoder(
+        encoder_package(model, model_id, codebooks, retry=backend == "compiled"),
+        chunk_seconds), backend, "encoder")
 
 
 def decoder_for(model, model_id: str, backend: str, device: str,
@@ -228,16 +220,23 @@ def decoder_for(model, model_id: str, backend: str, device: str,
     built (the torch path runs then)."""
     if not wants_compiled(backend, device):
         return None
+    return _built_or_none(lambda: MimiCompiledDecoder(
+        *decoder_files(model, model_id, retry=backend == "compiled"), chunk_seconds),
+        backend, "decoder")
+
+
+def _built_or_none(build: tp.Callable, backend: str, network: str):
+    """`build()`; under `auto`, None when it fails (the torch path runs then, which works);
+    under `compiled`, the failure as one line."""
     try:
-        return MimiCompiledDecoder(*decoder_files(model, model_id, retry=backend == "compiled"),
-                                   chunk_seconds)
+        return build()
     except ImportError as exc:
         if backend == "compiled":
             raise MissingPackage(f"MODEL_BACKEND=compiled needs the Python package "
                                  f"{exc.name}") from None
-    except Exception as exc:  # noqa: BLE001 - auto goes on with torch, which works
+    except Exception as exc:  # noqa: BLE001 - auto goes on with torch
         if backend == "compiled":
-            raise aoti.failure(exc, "Mimi's decoder", "Mimi's compiled decoder") from None
+            raise aoti.failure(exc, f"Mimi's {network}", f"Mimi's compiled {network}") from None
     return None
 
 
