@@ -236,8 +236,12 @@ def _built_or_none(build: tp.Callable, backend: str, network: str):
                                  f"{exc.name}") from None
     except Exception as exc:  # noqa: BLE001 - auto goes on with torch
         if backend == "compiled":
-            raise aoti.failure(exc, f"Mimi's {network}", f"Mimi's compiled {network}") from None
+            raise _failure(exc, network) from None
     return None
+
+
+def _failure(exc: Exception, network: str) -> Exception:
+    return aoti.failure(exc, f"Mimi's {network}", f"Mimi's compiled {network}")
 
 
 def wants_compiled(backend: str, device: str) -> bool:
@@ -256,17 +260,14 @@ def prepare(model, model_id: str, codebooks: int) -> tuple[list[str], list[Excep
     if not 1 <= codebooks <= most:
         raise BadValue(f"{codebooks} codebooks asked for; Mimi model {model_id} has 1 to {most}")
     ready, failures = [], []
-    for build, networks, compiled in (
-            (lambda: encoder_package(model, model_id, codebooks), "Mimi's encoder",
-             "Mimi's compiled encoder"),
-            (lambda: decoder_files(model, model_id)[0], "Mimi's decoder",
-             "Mimi's compiled decoder")):
+    for build, network in ((lambda: encoder_package(model, model_id, codebooks), "encoder"),
+                           (lambda: decoder_files(model, model_id)[0], "decoder")):
         try:
             ready.append(build())
         except ImportError:
             raise
         except Exception as exc:  # noqa: BLE001 - one line, as every failure of a helper
-            failures.append(aoti.failure(exc, networks, compiled))
+            failures.append(_failure(exc, network))
     return ready, failures
 
 
