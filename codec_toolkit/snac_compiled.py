@@ -20,14 +20,15 @@ import numpy as np
 
 from codec_toolkit import aoti, prepared, snac_graph
 from codec_toolkit.snac_forms import fusable_forms
+from codec_toolkit.snac_time_major import decoder_tail
 
 # Of the compilation below, part of the cache key. 4: snac_forms; 5: their upsampling product
 # with the weights on the left; 6: loops that take the run's thread count (aoti.DYNAMIC_THREADS);
 # 7: the forms' `stored` values (the same output, bit for bit, in less time); 8: the decoder's
 # latent holds its head's context (snac_graph.run_decoder); the decoder's 9: its convolutions of
-# kernel 1 as matrix products. Per network, so that the encoder's package, unchanged, is not
-# compiled again.
-RECIPE = {"encoder": 8, "decoder": 9}
+# kernel 1 as matrix products; 10: its blocks time-major (snac_time_major). Per network, so that
+# the encoder's package, unchanged, is not compiled again.
+RECIPE = {"encoder": 8, "decoder": 10}
 
 
 class SnacCompiled:
@@ -76,7 +77,7 @@ def compiled_package(model, part: str, retry: bool = True) -> str:
 
 
 def _compile(model, part: str, path: str) -> None:
-    module, args, _, shapes = snac_graph.part_graph(model, part)
+    module, args, _, shapes = snac_graph.part_graph(model, part, decoder_tail)
     aoti.compile_package(module, args, shapes, path, _traced_forms(model, part))
 
 

@@ -6,15 +6,15 @@ there these forms are slower.
 - Depthwise convolutions (the 7-tap ones of every residual unit) as a sum of shifted products:
   inductor fuses that with the bias and the Snake that follows into one pass over memory,
   where oneDNN's depthwise convolution and the Snake took two.
-- Transposed convolutions (the decoder's upsampling) as one matrix product and an overlap-add:
-  compiled as they are, they run in aten's own transposed convolution, outside oneDNN.
 - The decoder's convolutions of kernel 1 as matrix products: oneDNN ran them on SNAC's
   channel-first activations at a third of the rate (at 64 channels over a 10 s chunk, 57 ms
   each against 20 ms). Not in the encoder, whose package stays bit for bit what it was (its
   codes are a promise, and there the change gained 2.5 %, within this machine's noise).
 
-Where inductor would recompute a value at every read, or index it through a division by the
-input's length, the forms make it store the value once (`stored`).
+The decoder's blocks, where most of its work is, take other forms still: `snac_time_major`.
+
+Where inductor would recompute a value at every read, the forms make it store the value once
+(`stored`).
 
 torch is imported inside the functions that use it.
 """
@@ -47,11 +47,7 @@ def fusable_forms(model, part: str):
 def _form_of(module, part: str):
     import torch
 
-    if isinstance(module, torch.nn.ConvTranspose1d):
-        if (module.kernel_size[0] == 2 * module.stride[0] and module.groups == 1
-                and module.dilation[0] == 1 and module.padding_mode == "zeros"):
-            return upsample_as_matmul
-    elif isinstance(module, torch.nn.Conv1d):
+    if isinstance(module, torch.nn.Conv1d):
         if (part == "decoder" and module.kernel_size[0] == 1 and module.groups == 1
                 and module.stride[0] == 1 and module.padding in ((0,), "valid")):
             return pointwise_as_matmul
@@ -90,34 +86,6 @@ def pointwise_as_matmul(conv, x):
 
     weight = conv.weight[None, :, :, 0]  # [1, out, in], after weight norm's hook
     out = torch.bmm(weight.expand(x.shape[0], -1, -1), x)
-    return out if conv.bias is None else out + conv.bias[:, None]
-
-
-def upsample_as_matmul(conv, x):
-    """`conv(x)` for a transposed convolution whose kernel is twice its stride: one matrix
-    product gives each input frame's 2 x stride output taps, and output block t (stride
-    samples) is the first half of frame t's taps plus the second half of frame t-1's."""
-    import torch
-    import torch.nn.functional as F
-
-    weight = conv.weight  # [in, out, kernel], after weight norm's hook
-    stride, pad, extra = conv.stride[0], conv.padding[0], conv.output_padding[0]
-    channels_in, channels_out, kernel = weight.shape
-    batch, _, frames = x.shape
-    # The weights on the left of a batched product: freezing would turn `weights.t() @ x`
-    # into a packed linear layer on x.t(), whose output runs along channels, and the
-    # overlap-add then gathers it element by element; this way each tap is a row in time.
-    weight = weight.permute(1, 2, 0).reshape(1, channels_out * kernel, channels_in)
-    taps = torch.bmm(weight.expand(batch, -1, -1), x)
-    taps = taps.view(batch, channels_out, 2, stride, frames).transpose(3, 4)
-    # Blocks stored [frame, tap], which is the output's order, so the reshape and slice below
-    # are views. Left to inductor, the sum was fused into its reader through an index modulo
-    # the input's length, a division per value in a loop it could not vectorise (50 ms at
-    # 64 channels of a 10 s chunk; stored, a vectorised transpose: 20 ms).
-    blocks = stored(F.pad(taps[:, :, 0], (0, 0, 0, 1)) + F.pad(taps[:, :, 1], (0, 0, 1, 0)))
-    full = blocks.reshape(batch, channels_out, (frames + 1) * stride)
-    length = (frames - 1) * stride - 2 * pad + kernel + extra
-    out = full[..., pad:pad + length]
     return out if conv.bias is None else out + conv.bias[:, None]
 
 

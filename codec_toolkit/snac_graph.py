@@ -24,9 +24,10 @@ def noise_scales(model) -> list[int]:
     return [int(np.prod(model.decoder_rates[: i + 1])) for i in range(len(_noise_blocks(model)))]
 
 
-def part_graph(model, part: str):
+def part_graph(model, part: str, tail=None):
     """(module, example inputs, input names, dynamic shapes) of `part`; the module holds the
-    model's own parameters, under the names `module.state_dict()` gives."""
+    model's own parameters, under the names `module.state_dict()` gives. `tail` runs the
+    decoder from its first upsampling block on (`run_decoder`)."""
     import torch
 
     hop = int(model.hop_length)
@@ -57,9 +58,11 @@ def part_graph(model, part: str):
             self.decoder = model.decoder
 
         def forward(self, z, *noise):
-            for block, values in zip(blocks, noise):
+            by_block = dict(zip(blocks, noise))
+            for block, values in by_block.items():
                 block.forward = functools.partial(_noise_from_input, block, values)
-            return run_decoder(model, z, head)
+            return run_decoder(model, z, head,
+                               tail and functools.partial(tail, noise=by_block))
 
     args = (torch.zeros(1, model.latent_dim, n + 2 * reach),
             *(torch.zeros(1, 1, n * s) for s in scales))
@@ -87,18 +90,25 @@ def decoder_head(model) -> tuple[int, int] | None:
     return index, sum(reaches)
 
 
-def run_decoder(model, z, head: tuple[int, int] | None):
+def run_decoder(model, z, head: tuple[int, int] | None, tail=None):
     """`model.decoder` on a latent that holds the head's reach of context on each side (zeros
     past the file's ends), cut off once the head has used it. Local attention mixes whole
     windows, so without that context the first and last window of a chunk would be off, and a
-    chunk's margins would need a window more (64 latent frames a side instead of 32)."""
-    if not head:
+    chunk's margins would need a window more (64 latent frames a side instead of 32).
+    `tail(layers, x)`, when given, runs the layers from the first upsampling block on
+    (`snac_time_major.decoder_tail`, in the compiled decoder)."""
+    if not head and not tail:
         return model.decoder(z)
-    index, reach = head
+    from codec_toolkit.snac_time_major import first_block
+
+    layers = list(model.decoder.model)
+    start = first_block(layers) if tail else None
     x = z
-    for i, layer in enumerate(model.decoder.model):
-        if i == index:
-            x = x[..., reach:x.shape[-1] - reach]
+    for i, layer in enumerate(layers):
+        if head and i == head[0]:
+            x = x[..., head[1]:x.shape[-1] - head[1]]
+        if i == start:
+            return tail(layers[i:], x)
         x = layer(x)
     return x
 

@@ -3,27 +3,11 @@ the layers compute, on the real architecture."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 
-from codec_toolkit.snac_forms import (depthwise_as_taps, fusable_forms, pointwise_as_matmul,
-                                     upsample_as_matmul)
+from codec_toolkit.snac_forms import depthwise_as_taps, fusable_forms, pointwise_as_matmul
 from conftest import relative_error
-
-
-@pytest.mark.parametrize("stride", [2, 3, 4, 8])
-def test_upsampling_as_a_matrix_product_equals_snacs_transposed_convolution(stride):
-    torch.manual_seed(stride)
-    # SNAC's decoder blocks: kernel 2 x stride, padding ceil(stride / 2), output padding stride % 2
-    conv = torch.nn.ConvTranspose1d(6, 5, 2 * stride, stride, padding=math.ceil(stride / 2),
-                                    output_padding=stride % 2)
-    x = torch.randn(2, 6, 37)
-    with torch.no_grad():
-        expected, got = conv(x), upsample_as_matmul(conv, x)
-    assert got.shape == expected.shape
-    assert relative_error(got, expected) < 1e-6
 
 
 @pytest.mark.parametrize("kernel, dilation, padding", [
@@ -75,10 +59,10 @@ def test_snac_in_these_forms_encodes_and_decodes_alike_and_gets_its_layers_back(
     kernel_1 = [m for m in swapped["decoder"] if isinstance(m, torch.nn.Conv1d)
                 and m.kernel_size == (1,)]
     # Each network: 6 residual units' depthwise layers and one more (the encoder's last layer,
-    # the decoder's first); the decoder's 2 upsamplings and 9 layers of kernel 1 (in 6 residual
-    # units, 2 noise blocks, and after its first layer). The encoder's kernel-1 layers stay.
+    # the decoder's first); the decoder's 9 layers of kernel 1 (in 6 residual units, 2 noise
+    # blocks, and after its first layer). The encoder's kernel-1 layers stay.
     assert len(swapped["encoder"]) == 6 + 1
-    assert len(swapped["decoder"]) == 6 + 1 + 2 + len(kernel_1)
+    assert len(swapped["decoder"]) == 6 + 1 + len(kernel_1)
     assert len(kernel_1) == 6 + 2 + 1
     for part, (g, e) in enumerate(zip(got, expected)):
         assert relative_error(g, e) < 1e-6, ("encoder", "decoder")[part]
