@@ -2,8 +2,9 @@
 
 Inductor fuses each Snake activation (`x + sin(ax)^2 / a`, five passes over memory in the
 eager graph) into one vectorised loop, and the compiled code calls no Python between layers.
-The layers that compile poorly as they are (depthwise and transposed convolutions, and the
-decoder's kernel-1 ones) are traced in the forms of `snac_forms`.
+The layers that compile poorly as they are (depthwise convolutions, and the decoder's head's
+kernel-1 ones) are traced in the forms of `snac_forms`, the decoder's blocks in those of
+`snac_time_major`.
 The weights are frozen into the package: oneDNN then keeps them in its own blocked layout
 instead of reordering them on every call (without freezing, a package that takes the model's
 weights at load time decoded 10 s in 2.7 s instead of 0.9 s). So a package is keyed by the

@@ -20,18 +20,21 @@ def time_major(layer, x, noise=None):
         return decoder_tail([layer], x, noise or {})
 
 
+def assert_time_major_is_the_layer(layer, x):
+    with torch.no_grad():
+        expected = layer(x)
+    got = time_major(layer, x)
+    assert got.shape == expected.shape
+    assert relative_error(got, expected) < 1e-6
+
+
 @pytest.mark.parametrize("stride", [2, 3, 4, 8])
 def test_upsampling_time_major_equals_snacs_transposed_convolution(stride):
     torch.manual_seed(stride)
     # SNAC's decoder blocks: kernel 2 x stride, padding ceil(stride / 2), output padding stride % 2
     conv = torch.nn.ConvTranspose1d(6, 5, 2 * stride, stride, padding=math.ceil(stride / 2),
                                     output_padding=stride % 2)
-    x = torch.randn(2, 6, 37)
-    with torch.no_grad():
-        expected = conv(x)
-    got = time_major(conv, x)
-    assert got.shape == expected.shape
-    assert relative_error(got, expected) < 1e-6
+    assert_time_major_is_the_layer(conv, torch.randn(2, 6, 37))
 
 
 @pytest.mark.parametrize("conv", [
@@ -46,12 +49,7 @@ def test_upsampling_time_major_equals_snacs_transposed_convolution(stride):
 ], ids=lambda conv: repr(conv))
 def test_convolutions_time_major_equal_the_convolution(conv):
     torch.manual_seed(conv.kernel_size[0])
-    x = torch.randn(2, 12, 50)
-    with torch.no_grad():
-        expected = conv(x)
-    got = time_major(conv, x)
-    assert got.shape == expected.shape
-    assert relative_error(got, expected) < 1e-6
+    assert_time_major_is_the_layer(conv, torch.randn(2, 12, 50))
 
 
 def test_a_noise_block_time_major_takes_its_noise_from_the_inputs():
