@@ -6,8 +6,9 @@ Channel-first, SNAC's activations are a few long rows: a matrix product over the
 channels as both of its small sides, which oneDNN and MKL run at half their rate (96 channels by
 270,000 samples: 67 ms, against 38 ms time-major), and the loops inductor writes for the Snake
 and the depthwise taps run along time. Time-major, every product is a tall one, the overlap-add
-after an upsampling adds two contiguous slices, and the loops run along channels. The decoder's
-last block went 0.44 -> 0.31 s per 704-frame window at 2 threads, all four 2.03 -> 1.61 s.
+after an upsampling adds two contiguous slices, and the loops run along channels. In a
+704-frame window of the 44.1 kHz decoder at 2 threads, its last block went 0.44 -> 0.31 s, all
+four 2.03 -> 1.61 s (benchmarks/results.md, item 22).
 
 Each form computes what its layer computes, up to float rounding (about 1e-7 relative). A layer
 no form covers runs as itself, turned to channel-first and back.
