@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from codec_toolkit.runtime import CHUNK_SAMPLES
+from codec_toolkit.snac_time_major import first_block
 
 PARTS = ("encoder", "decoder")
 
@@ -99,8 +100,6 @@ def run_decoder(model, z, head: tuple[int, int] | None, tail=None):
     (`snac_time_major.decoder_tail`, in the compiled decoder)."""
     if not head and not tail:
         return model.decoder(z)
-    from codec_toolkit.snac_time_major import first_block
-
     layers = list(model.decoder.model)
     start = first_block(layers) if tail else None
     x = z
